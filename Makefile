@@ -1,0 +1,13 @@
+# The two commands of the README. Both run the idempotent set-up first.
+.PHONY: setup run test bench
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	@node bin/cairn.js demo $(ARGS)
+
+test: setup
+	@bash scripts/test.sh
+
+bench: setup
+	@npx --no-install tsx bench/log-throughput.ts
