@@ -77,7 +77,9 @@ export async function startEtcdServer(options: EtcdServerOptions = {}): Promise<
       exited.then((code) => new EtcdStartError(`${binary} exited with ${code}: ${output.join('').trim()}`)),
       spawnError.then(
         (error) =>
-          new EtcdStartError(`cannot run ${binary}: ${error.message} (install Debian's etcd-server: scripts/setup.sh)`),
+          new EtcdStartError(
+            `cannot run ${binary}: ${error.message} (install Debian's etcd-server: scripts/setup.sh)`,
+          ),
       ),
       sleep(100).then(() => undefined),
     ]);
@@ -115,7 +117,11 @@ async function answers(clientUrl: string): Promise<boolean> {
   }
 }
 
-async function killAndWait(child: ChildProcess, signal: NodeJS.Signals, exited: Promise<unknown>): Promise<void> {
+async function killAndWait(
+  child: ChildProcess,
+  signal: NodeJS.Signals,
+  exited: Promise<unknown>,
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill(signal);
   const timeout = sleep(5000).then(() => 'timeout' as const);

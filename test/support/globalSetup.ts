@@ -1,12 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { startEtcdServer } from '../../src/etcd/etcdServer.js';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    etcdEndpoints: string[];
-  }
-}
-
 /** One real etcd for every integration test of the run; each test file uses its own key prefix. */
 export default async function setup(project: TestProject) {
   const etcd = await startEtcdServer();
