@@ -4,10 +4,17 @@ import type { ProjectionOptions } from './projectionOptions.js';
 
 export type { ProjectionOptions } from './projectionOptions.js';
 
+/**
+ * A delta as folds emit it. `created: true` on an upsert is an optional hint that the key did
+ * not exist before; coalescing uses it to drop a create and delete of one key inside a batch
+ * window entirely. A fold that never sets it is still correct, only coalesced less tightly.
+ */
+export type FoldDelta = MapDelta & { readonly created?: true };
+
 /** What one `apply` returns. */
 export interface FoldResult<S> {
   readonly state: S;
-  readonly deltas: readonly MapDelta[];
+  readonly deltas: readonly FoldDelta[];
   /**
    * Why (part of) the event could not be used (bad IP, port out of range...), naming the input.
    * The fold skips that part and keeps going; streams count and report these. Absent means none.

@@ -1,0 +1,246 @@
+import type { EndpointSliceUpserted } from '../../events/payloads.js';
+import type { MapEntry } from '../../maps/delta.js';
+import { mapKeyId } from '../../maps/keys.js';
+import { type BackendState, type MapName, SERVICE_FLAGS, type ServiceValue } from '../../maps/model.js';
+import { collectCandidates, type PortBackends, type Selected, selectBackends } from './endpoints.js';
+import type { FoldContext } from './foldContext.js';
+import { type Frontend, serviceFrontends } from './frontends.js';
+import { maglevTable } from './maglev.js';
+import type { ServiceRecord, ServicesState } from './servicesState.js';
+import { nextSlotOrder } from './slotOrder.js';
+
+/** Kubernetes' default ClientIP affinity timeout (3 hours). */
+export const DEFAULT_AFFINITY_TIMEOUT_SEC = 10800;
+
+/** A new, empty record for a Service. */
+export function emptyServiceRecord(): ServiceRecord {
+  return {
+    spec: null,
+    claims: new Set(),
+    refs: new Map(),
+    orders: new Map(),
+    maglev: new Map(),
+    services: new Map(),
+    revNat: new Map(),
+    maglevEntries: new Map(),
+  };
+}
+
+function claim(state: ServicesState, ctx: FoldContext, svc: string, f: Frontend): void {
+  const c = state.frontends.get(f.id);
+  if (c === undefined)
+    state.frontends.set(f.id, { owner: svc, waiting: [], revNatId: state.revNatIds.allocate() });
+  else if (c.owner !== svc && !c.waiting.includes(svc)) {
+    c.waiting.push(svc);
+    ctx.rejected.push(
+      `Service ${svc}: frontend ${f.id} is already served by Service ${c.owner}; waiting for it`,
+    );
+  }
+}
+
+/** Drops `svc`'s claim on a frontend; the first waiting Service takes it over (and is reconciled). */
+function unclaim(state: ServicesState, ctx: FoldContext, svc: string, id: string): void {
+  const c = state.frontends.get(id);
+  if (c === undefined) return;
+  if (c.owner !== svc) {
+    const i = c.waiting.indexOf(svc);
+    if (i >= 0) c.waiting.splice(i, 1);
+    return;
+  }
+  const next = c.waiting.shift();
+  if (next === undefined) {
+    state.frontends.delete(id);
+    state.revNatIds.release(c.revNatId);
+  } else {
+    c.owner = next;
+    ctx.dirty.add(next);
+  }
+}
+
+function slicesOf(state: ServicesState, svc: string): EndpointSliceUpserted[] {
+  const keys = [...(state.slicesByService.get(svc) ?? [])].sort();
+  return keys.map((k) => state.slices.get(k)!.slice);
+}
+
+/** Takes a reference on a backend (allocating its id on first use) and returns the id. */
+function acquire(state: ServicesState, ctx: FoldContext, b: Selected, old: BackendState | undefined): number {
+  let ref = state.backends.get(b.key);
+  if (ref === undefined) {
+    ref = {
+      id: state.backendIds.allocate(),
+      address: b.address,
+      port: b.port,
+      proto: b.proto,
+      active: 0,
+      terminating: 0,
+      emitted: null,
+    };
+    state.backends.set(b.key, ref);
+  }
+  if (old !== b.state) {
+    ref[b.state === 'active' ? 'active' : 'terminating']++;
+    ctx.touched.add(b.key);
+  }
+  return ref.id;
+}
+
+function sameValue(map: MapName, a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (map === 'maglev') {
+    const x = (a as { backendIds: readonly number[] }).backendIds;
+    const y = (b as { backendIds: readonly number[] }).backendIds;
+    return x.length === y.length && x.every((v, i) => v === y[i]);
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const k of Object.keys(x)) if (x[k] !== y[k]) return false;
+  return Object.keys(x).length === Object.keys(y).length;
+}
+
+function diffInto<M extends MapName>(
+  ctx: FoldContext,
+  map: M,
+  before: Map<string, MapEntry<M>>,
+  after: Map<string, MapEntry<M>>,
+): void {
+  for (const [id, e] of before)
+    if (!after.has(id)) ctx.deltas.add({ map, op: 'delete', key: e.key } as never);
+  for (const [id, e] of after) {
+    const old = before.get(id);
+    if (old === undefined)
+      ctx.deltas.add({ map, op: 'upsert', key: e.key, value: e.value, created: true } as never);
+    else if (!sameValue(map, old.value, e.value))
+      ctx.deltas.add({ map, op: 'upsert', key: e.key, value: e.value } as never);
+  }
+}
+
+/**
+ * Recomputes everything one Service contributes to the maps (frontends, slots, rev-NAT, Maglev,
+ * backend references) from its spec, its EndpointSlices and the node, and records the
+ * difference with what it contributed before. Cost: O(this Service's frontends × backends +
+ * Maglev table size); nothing else is visited. A record whose spec is null is torn down.
+ */
+export function reconcileService(state: ServicesState, ctx: FoldContext, svcKey: string): void {
+  const rec = state.services.get(svcKey);
+  if (rec === undefined) return;
+  const spec = rec.spec;
+  const frontends = spec === null ? [] : serviceFrontends(spec, state.nodeAddresses, ctx.rejected);
+  const ids = new Set(frontends.map((f) => f.id));
+  for (const id of rec.claims) if (!ids.has(id)) unclaim(state, ctx, svcKey, id);
+  for (const f of frontends) claim(state, ctx, svcKey, f);
+  rec.claims = ids;
+  const owned = frontends.filter((f) => state.frontends.get(f.id)!.owner === svcKey);
+
+  const slices = owned.length > 0 ? slicesOf(state, svcKey) : [];
+  const perPort = new Map<string, PortBackends>();
+  const backendsFor = (f: Frontend): PortBackends => {
+    const k = `${f.portName}/${f.proto}`;
+    let pb = perPort.get(k);
+    if (pb === undefined) {
+      pb = selectBackends(collectCandidates(slices, f.portName, f.proto, state.node, ctx.rejected));
+      perPort.set(k, pb);
+    }
+    return pb;
+  };
+
+  // Resolve each used (port, policy) list to backend ids in a stable slot order.
+  const orders = new Map<string, string[]>();
+  const refs = new Map<string, BackendState>();
+  const idsByKey = new Map<string, number>();
+  const selectedByKey = new Map<string, Selected>();
+  const orderOf = (f: Frontend, local: boolean): string[] => {
+    const ok = `${f.portName}/${f.proto}/${local ? 'local' : 'cluster'}`;
+    let order = orders.get(ok);
+    if (order === undefined) {
+      const pb = backendsFor(f);
+      const list = local ? pb.local : pb.cluster;
+      for (const b of list) {
+        selectedByKey.set(b.key, b);
+        if (!refs.has(b.key)) {
+          refs.set(b.key, b.state);
+          idsByKey.set(b.key, acquire(state, ctx, b, rec.refs.get(b.key)));
+        }
+      }
+      order = nextSlotOrder(
+        rec.orders.get(ok),
+        list.map((b) => b.key),
+      );
+      orders.set(ok, order);
+    }
+    return order;
+  };
+
+  const services = new Map<string, MapEntry<'services'>>();
+  const revNat = new Map<string, MapEntry<'revNat'>>();
+  const maglevEntries = new Map<string, MapEntry<'maglev'>>();
+  const maglevMemo = new Map<string, { readonly signature: string; readonly table: readonly number[] }>();
+  const affinity = spec?.sessionAffinity === 'ClientIP';
+  const timeout = affinity ? (spec?.sessionAffinityTimeoutSeconds ?? DEFAULT_AFFINITY_TIMEOUT_SEC) : 0;
+  const iLocal = spec?.internalTrafficPolicy === 'Local';
+  const eLocal = spec?.externalTrafficPolicy === 'Local';
+
+  const put = (
+    f: Frontend,
+    scope: 'external' | 'internal',
+    order: readonly string[],
+    revNatId: number,
+    flags: number,
+  ) => {
+    const add = (slot: number, value: ServiceValue) => {
+      const key = { address: f.address, port: f.port, proto: f.proto, slot, scope };
+      services.set(mapKeyId('services', key), { key, value });
+    };
+    add(0, { kind: 'master', count: order.length, revNatId, flags, affinityTimeoutSec: timeout });
+    for (let i = 0; i < order.length; i++)
+      add(i + 1, { kind: 'slot', backendId: idsByKey.get(order[i]!)!, revNatId });
+  };
+
+  for (const f of owned) {
+    const revNatId = state.frontends.get(f.id)!.revNatId;
+    let flags = f.typeFlags | (affinity ? SERVICE_FLAGS.sessionAffinity : 0);
+    revNat.set(String(revNatId), { key: { id: revNatId }, value: { address: f.address, port: f.port } });
+    if (!f.external) {
+      if (iLocal) flags |= SERVICE_FLAGS.internalLocal;
+      put(f, 'external', orderOf(f, iLocal), revNatId, flags);
+      continue;
+    }
+    // External frontends follow externalTrafficPolicy; under Local, local pods still reach every
+    // endpoint through the internal scope (kube-proxy's "short circuit" to the cluster chain).
+    const twoScopes = eLocal && !iLocal;
+    if (eLocal) flags |= SERVICE_FLAGS.externalLocal | (iLocal ? SERVICE_FLAGS.internalLocal : 0);
+    if (twoScopes) flags |= SERVICE_FLAGS.twoScopes;
+    const extOrder = orderOf(f, eLocal);
+    put(f, 'external', extOrder, revNatId, flags);
+    if (twoScopes) put(f, 'internal', orderOf(f, false), revNatId, flags);
+    if (extOrder.length > 0) {
+      const ok = `${f.portName}/${f.proto}/${eLocal ? 'local' : 'cluster'}`;
+      let memo = maglevMemo.get(ok);
+      if (memo === undefined) {
+        const members = extOrder.map((k) => ({ key: k, id: idsByKey.get(k)! }));
+        const signature = members
+          .map((m) => `${m.key}=${m.id}`)
+          .sort()
+          .join(',');
+        const prev = rec.maglev.get(ok);
+        memo =
+          prev?.signature === signature
+            ? prev
+            : { signature, table: maglevTable(members, state.maglevTableSize) };
+        maglevMemo.set(ok, memo);
+      }
+      maglevEntries.set(String(revNatId), { key: { revNatId }, value: { backendIds: memo.table } });
+    }
+  }
+
+  for (const [k, st] of rec.refs) if (refs.get(k) !== st) ctx.releases.push([k, st]);
+  diffInto(ctx, 'services', rec.services, services);
+  diffInto(ctx, 'revNat', rec.revNat, revNat);
+  diffInto(ctx, 'maglev', rec.maglevEntries, maglevEntries);
+  rec.refs = refs;
+  rec.orders = orders;
+  rec.maglev = maglevMemo;
+  rec.services = services;
+  rec.revNat = revNat;
+  rec.maglevEntries = maglevEntries;
+  if (spec === null) state.services.delete(svcKey);
+}
