@@ -1,0 +1,174 @@
+import type { MapDelta } from '../../maps/delta.js';
+import { ENDPOINT_FLAGS, type EndpointValue, type PolicyKey, RESERVED_IDENTITY } from '../../maps/model.js';
+import { endpointPolicy } from './endpointEntries.js';
+import { localEndpointFacts } from './localEndpoint.js';
+import type { EndpointOut, PolicyFoldState } from './policyState.js';
+
+const ISOLATED = ENDPOINT_FLAGS.ingressEnforced | ENDPOINT_FLAGS.egressEnforced;
+
+/** Collects deltas by kind so they come out in a safe order (see `flush`). */
+interface DeltaBuckets {
+  readonly policyUpserts: MapDelta[];
+  readonly ipcacheUpserts: MapDelta[];
+  readonly endpointUpserts: MapDelta[];
+  readonly endpointDeletes: MapDelta[];
+  readonly ipcacheDeletes: MapDelta[];
+  readonly policyDeletes: MapDelta[];
+}
+
+/**
+ * Recomputes what the current apply marked dirty and returns the minimal deltas: one per map key
+ * whose value changed. Order: policy entries are allowed before an identity or an enforcing
+ * flag starts to need them, and removed only after nothing points at them any more.
+ */
+export function flush(state: PolicyFoldState): MapDelta[] {
+  const out: DeltaBuckets = {
+    policyUpserts: [],
+    ipcacheUpserts: [],
+    endpointUpserts: [],
+    endpointDeletes: [],
+    ipcacheDeletes: [],
+    policyDeletes: [],
+  };
+  const { dirty } = state;
+  for (const policy of dirty.policies) for (const key of policy.selected) dirty.endpoints.add(key);
+  const releasedIds: number[] = [];
+  for (const key of dirty.endpoints) flushEndpoint(state, key, out, releasedIds);
+  for (const ip of dirty.endpointIps) flushEndpointIp(state, ip, out);
+  for (const prefix of dirty.ipcache) flushIpcache(state, prefix, out);
+  // Freed only now, so no endpoint of this same flush reuses an id whose entries are going away.
+  for (const id of releasedIds) state.endpointIds.release(id);
+  dirty.policies.clear();
+  dirty.endpoints.clear();
+  dirty.endpointIps.clear();
+  dirty.ipcache.clear();
+  return [
+    ...out.policyUpserts,
+    ...out.ipcacheUpserts,
+    ...out.endpointUpserts,
+    ...out.endpointDeletes,
+    ...out.ipcacheDeletes,
+    ...out.policyDeletes,
+  ];
+}
+
+function flushEndpoint(state: PolicyFoldState, key: string, out: DeltaBuckets, releasedIds: number[]): void {
+  const before = state.endpointsOut.get(key);
+  const facts = localEndpointFacts(state, key);
+  if (facts === null) {
+    if (before === undefined) return;
+    diffEntries(before.entries, new Map(), out);
+    for (const ip of before.ips) releaseEndpointIp(state, ip, key);
+    state.endpointsOut.delete(key);
+    releasedIds.push(before.endpointId);
+    return;
+  }
+  const endpointId = before?.endpointId ?? state.endpointIds.allocate();
+  const policy =
+    facts.policies === null
+      ? { flags: ISOLATED, entries: new Map<string, PolicyKey>() }
+      : endpointPolicy(state, endpointId, facts.policies, facts.containerPorts);
+  diffEntries(before?.entries ?? new Map(), policy.entries, out);
+  const value: EndpointValue = {
+    endpointId,
+    ifIndex: facts.ifIndex,
+    identity: facts.identity,
+    mac: facts.mac,
+    flags: policy.flags,
+  };
+  const changed = before === undefined || !sameEndpointValue(before.value, value);
+  for (const ip of before?.ips ?? []) if (!facts.ips.includes(ip)) releaseEndpointIp(state, ip, key);
+  for (const ip of facts.ips) {
+    const claimed = before?.ips.includes(ip) === true;
+    if (!claimed) {
+      let owners = state.endpointIpClaims.get(ip);
+      if (owners === undefined) {
+        owners = [];
+        state.endpointIpClaims.set(ip, owners);
+      }
+      owners.push(key);
+    }
+    if (changed || !claimed) state.dirty.endpointIps.add(ip);
+  }
+  const next: EndpointOut = { endpointId, ips: facts.ips, value, entries: policy.entries };
+  state.endpointsOut.set(key, next);
+}
+
+function releaseEndpointIp(state: PolicyFoldState, ip: string, key: string): void {
+  const owners = state.endpointIpClaims.get(ip);
+  if (owners === undefined) return;
+  owners.splice(owners.indexOf(key), 1);
+  if (owners.length === 0) state.endpointIpClaims.delete(ip);
+  state.dirty.endpointIps.add(ip);
+}
+
+function diffEntries(
+  before: ReadonlyMap<string, PolicyKey>,
+  after: ReadonlyMap<string, PolicyKey>,
+  out: DeltaBuckets,
+) {
+  for (const [id, key] of after) {
+    if (!before.has(id))
+      out.policyUpserts.push({ map: 'policy', op: 'upsert', key, value: { verdict: 'allow' } });
+  }
+  for (const [id, key] of before) {
+    if (!after.has(id)) out.policyDeletes.push({ map: 'policy', op: 'delete', key });
+  }
+}
+
+function sameEndpointValue(a: EndpointValue, b: EndpointValue): boolean {
+  return (
+    a.endpointId === b.endpointId &&
+    a.ifIndex === b.ifIndex &&
+    a.identity === b.identity &&
+    a.mac === b.mac &&
+    a.flags === b.flags
+  );
+}
+
+/** The endpoints map holds one endpoint per IP: the latest claim wins until it goes away. */
+function flushEndpointIp(state: PolicyFoldState, ip: string, out: DeltaBuckets): void {
+  const owners = state.endpointIpClaims.get(ip);
+  const owner = owners?.[owners.length - 1];
+  const value = owner === undefined ? undefined : state.endpointsOut.get(owner)?.value;
+  const before = state.endpointsMapOut.get(ip);
+  if (value === undefined) {
+    if (before === undefined) return;
+    state.endpointsMapOut.delete(ip);
+    out.endpointDeletes.push({ map: 'endpoints', op: 'delete', key: { ip } });
+    return;
+  }
+  if (before !== undefined && sameEndpointValue(before, value)) return;
+  state.endpointsMapOut.set(ip, value);
+  out.endpointUpserts.push({ map: 'endpoints', op: 'upsert', key: { ip }, value });
+}
+
+/**
+ * The identity of an ipcache prefix: a node's address is the host (this node) or remote-node;
+ * else a pod's IP is its pod's identity; else an ipBlock prefix its CIDR identity.
+ */
+function resolveIpcache(state: PolicyFoldState, prefix: string): number | undefined {
+  const claims = state.ipClaims.get(prefix);
+  if (claims === undefined) return undefined;
+  if (claims.nodes.size > 0)
+    return claims.nodes.has(state.node) ? RESERVED_IDENTITY.host : RESERVED_IDENTITY.remoteNode;
+  const pod = claims.pods[claims.pods.length - 1];
+  if (pod !== undefined) return state.podDerived.get(pod)?.identity?.id;
+  if (claims.cidr !== null) return claims.cidr.id;
+  state.ipClaims.delete(prefix);
+  return undefined;
+}
+
+function flushIpcache(state: PolicyFoldState, prefix: string, out: DeltaBuckets): void {
+  const identity = resolveIpcache(state, prefix);
+  const before = state.ipcacheOut.get(prefix);
+  if (identity === before) return;
+  const key = { cidr: prefix };
+  if (identity === undefined) {
+    state.ipcacheOut.delete(prefix);
+    out.ipcacheDeletes.push({ map: 'ipcache', op: 'delete', key });
+  } else {
+    state.ipcacheOut.set(prefix, identity);
+    out.ipcacheUpserts.push({ map: 'ipcache', op: 'upsert', key, value: { identity } });
+  }
+}
