@@ -35,13 +35,18 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 # 3. Build: native pieces (BPF objects, the libbpf addon) when present, then TypeScript.
+# The addon first: `node-gyp rebuild`/`clean` wipe build/, which also holds build/bpf/.
+# Headers come from Debian's nodejs (/usr/include/node): node-gyp must never download them.
+if [ -f binding.gyp ]; then
+  log "building the libbpf native addon"
+  if [ ! -f build/Makefile ] || [ ! -f build/config.gypi ]; then
+    npx --no-install node-gyp configure --nodedir=/usr --loglevel=error
+  fi
+  npx --no-install node-gyp build --nodedir=/usr --loglevel=error
+fi
 if [ -f bpf/Makefile ]; then
   log "building BPF objects"
   make -s -C bpf
-fi
-if [ -f binding.gyp ]; then
-  log "building the libbpf native addon"
-  npx --no-install node-gyp build --loglevel=error 2>/dev/null || npx --no-install node-gyp rebuild --loglevel=error
 fi
 log "compiling TypeScript"
 npx --no-install tsc -p tsconfig.build.json
