@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { EventCodec } from './codec.js';
 import type { AnyEvent, Position, StoredEvent } from './envelope.js';
 import type { SkippedEvents } from './skippedEvents.js';
 
@@ -43,6 +44,8 @@ export interface EventLog {
   loadSnapshot(name: string, atOrBefore?: Position): Promise<Snapshot | undefined>;
   /** Drops events before `before`; reading them afterwards fails with LogCompactedError. */
   compact(before: Position): Promise<void>;
+  /** The codec the log encodes and decodes events with (export files reuse it). */
+  readonly codec: EventCodec;
   /** Events readers skipped because they could not be decoded. */
   readonly skipped: SkippedEvents;
   close(): Promise<void>;
