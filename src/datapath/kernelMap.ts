@@ -1,0 +1,111 @@
+import type { MapEntry } from '../maps/delta.js';
+import type { MapName, NodeMaps } from '../maps/model.js';
+import type { MapCodec } from './mapCodecs.js';
+import type { BatchResult, NativeMap, NativeMapInfo } from './native.js';
+
+/** bpf(2) update flags. */
+export const UPDATE_FLAGS = { any: 0, noExist: 1, exist: 2 } as const;
+
+type K<M extends MapName> = NodeMaps[M]['key'];
+type V<M extends MapName> = NodeMaps[M]['value'];
+
+/**
+ * One kernel map seen through its codecs: model.ts values in, model.ts values out.
+ * Maglev (map-in-map) values are whole inner tables, swapped in one update.
+ */
+export class KernelMap<M extends MapName> {
+  readonly #map: NativeMap;
+  readonly #codec: MapCodec<M>;
+  readonly #mapInMap: boolean;
+
+  constructor(map: NativeMap, codec: MapCodec<M>) {
+    this.#map = map;
+    this.#codec = codec;
+    this.#mapInMap = codec.cName === 'cairn_lb4_mglv';
+  }
+
+  /** The underlying addon handle (raw Buffers), for tools and benchmarks. */
+  get raw(): NativeMap {
+    return this.#map;
+  }
+
+  /** Type, sizes, max entries; `count` walks the keys (the kernel keeps no count for most types). */
+  info(withCount = false): NativeMapInfo & { count?: number } {
+    const info = this.#map.info();
+    return withCount ? { ...info, count: this.#map.count() } : info;
+  }
+
+  lookup(key: K<M>): V<M> | undefined {
+    const k = this.#codec.key.encode(key);
+    const buf = this.#mapInMap ? this.#map.getInnerArray(k) : this.#map.lookup(k);
+    return buf === undefined ? undefined : this.#codec.value.decode(buf, key);
+  }
+
+  update(key: K<M>, value: V<M>, flags: number = UPDATE_FLAGS.any): void {
+    const k = this.#codec.key.encode(key);
+    const v = this.#codec.value.encode(value);
+    if (this.#mapInMap) this.#map.setInnerArray(k, v);
+    else this.#map.update(k, v, flags);
+  }
+
+  /** Deletes one entry; false when it was not there (which is not an error). */
+  delete(key: K<M>): boolean {
+    return this.#map.delete(this.#codec.key.encode(key));
+  }
+
+  /** Every entry, read key by key (no batch; consistent per entry only). */
+  entries(): MapEntry<M>[] {
+    if (this.#mapInMap) return this.#innerEntries();
+    const raw = this.#map.dump();
+    return this.#split(raw.keys, raw.values, raw.count);
+  }
+
+  /** Every entry with BPF_MAP_LOOKUP_BATCH off the main thread (per-element fallback). */
+  async readAll(): Promise<MapEntry<M>[]> {
+    if (this.#mapInMap) return this.#innerEntries();
+    const raw = await this.#map.lookupBatch();
+    return this.#split(raw.keys, raw.values, raw.count);
+  }
+
+  /** Writes entries in order with one batch call (per-element when the kernel lacks it). */
+  async updateMany(entries: readonly MapEntry<M>[], flags: number = UPDATE_FLAGS.any): Promise<BatchResult> {
+    if (this.#mapInMap) {
+      for (const e of entries) this.update(e.key, e.value, flags);
+      return { count: entries.length, batch: false };
+    }
+    const keys = Buffer.concat(entries.map((e) => this.#codec.key.encode(e.key)));
+    const values = Buffer.concat(entries.map((e) => this.#codec.value.encode(e.value)));
+    return this.#map.updateBatch(keys, values, flags);
+  }
+
+  /** Deletes keys with one batch call; missing keys are skipped. */
+  async deleteMany(keys: readonly K<M>[]): Promise<BatchResult> {
+    return this.#map.deleteBatch(Buffer.concat(keys.map((k) => this.#codec.key.encode(k))));
+  }
+
+  close(): void {
+    this.#map.close();
+  }
+
+  #split(keys: Buffer, values: Buffer, count: number): MapEntry<M>[] {
+    const ks = this.#codec.key.size;
+    const vs = count === 0 ? 0 : values.length / count;
+    const out: MapEntry<M>[] = [];
+    for (let i = 0; i < count; i++) {
+      const key = this.#codec.key.decode(keys.subarray(i * ks, (i + 1) * ks), undefined);
+      out.push({ key, value: this.#codec.value.decode(values.subarray(i * vs, (i + 1) * vs), key) });
+    }
+    return out;
+  }
+
+  #innerEntries(): MapEntry<M>[] {
+    const out: MapEntry<M>[] = [];
+    for (let k = this.#map.nextKey(); k !== undefined; k = this.#map.nextKey(k)) {
+      const table = this.#map.getInnerArray(k);
+      if (table === undefined) continue; // deleted meanwhile
+      const key = this.#codec.key.decode(k, undefined);
+      out.push({ key, value: this.#codec.value.decode(table, key) });
+    }
+    return out;
+  }
+}
