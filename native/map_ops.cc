@@ -140,7 +140,8 @@ int UpdateMany(const MapMeta& meta, const uint8_t* keys, const uint8_t* values, 
   done = 0;
   usedBatch = false;
   if (n == 0) return 0;
-  if (allowBatch) {
+  // The kernel's batch update takes no BPF_NOEXIST/BPF_EXIST (only BPF_F_LOCK): go element-wise.
+  if (allowBatch && (flags & ~static_cast<uint64_t>(BPF_F_LOCK)) == 0) {
     __u32 count = static_cast<__u32>(n);
     LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = flags);
     int ret = bpf_map_update_batch(meta.fd, keys, values, &count, &opts);
@@ -150,6 +151,8 @@ int UpdateMany(const MapMeta& meta, const uint8_t* keys, const uint8_t* values, 
       return 0;
     }
     int err = -errno;
+    // A failure before the loop leaves count as we passed it (n): nothing was written then.
+    if (count == n) count = 0;
     if (!(count == 0 && BatchUnsupported(err))) {
       done = count;
       usedBatch = true;
@@ -178,6 +181,7 @@ int DeleteMany(const MapMeta& meta, const uint8_t* keys, size_t n, bool allowBat
       return 0;
     }
     int err = -errno;
+    if (count == n - pos) count = 0;  // untouched: the kernel failed before deleting anything
     if (err == -ENOENT) {
       // The batch stops at the first missing key: skip it and go on.
       usedBatch = true;
