@@ -21,11 +21,8 @@ interface EnvelopeRecord {
   payload: Buffer;
 }
 
-/** An event decoded from bytes, without its log position. */
-export type DecodedEvent = AnyEvent & { readonly schemaFingerprint: string };
-
 export type DecodeResult =
-  | { readonly ok: true; readonly event: DecodedEvent }
+  | { readonly ok: true; readonly event: StoredEvent }
   | { readonly ok: false; readonly reason: string; readonly missingSchemas: readonly string[] };
 
 /**
@@ -82,12 +79,19 @@ export class EventCodec {
     return Buffer.concat([MAGIC, this.schemas.envelope.fingerprint, body]);
   }
 
-  /** Decodes with the schemas already known; reports the fingerprints it would need otherwise. */
-  decodeKnown(bytes: Buffer): DecodeResult {
+  /**
+   * Decodes with the schemas already known; reports the fingerprints it would need otherwise.
+   * `position` and `appendedAtMs` are where the log keeps the event (0 when it is not stored).
+   */
+  decodeKnown(bytes: Buffer, position = 0n, appendedAtMs = 0): DecodeResult {
     if (bytes.length < HEADER_BYTES || bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1]) {
       return failure('not an Avro single-object encoded event (bad magic)');
     }
-    const envelopeFp = bytes.subarray(2, HEADER_BYTES).toString('hex');
+    // Compare fingerprints as bytes first: the common case (current schema) needs no hex string.
+    const envelopeFp =
+      this.schemas.envelope.fingerprint.compare(bytes, 2, HEADER_BYTES) === 0
+        ? this.schemas.envelope.fingerprintHex
+        : bytes.subarray(2, HEADER_BYTES).toString('hex');
     const envelopeReader = this.resolver(this.schemas.envelope, envelopeFp);
     if (!envelopeReader) return failure(`unknown envelope schema ${envelopeFp}`, [envelopeFp]);
     let envelope: EnvelopeRecord;
@@ -102,7 +106,9 @@ export class EventCodec {
     }
     const reader = this.readerByName.get(envelope.type);
     if (!reader) return failure(`event ${envelope.id}: unknown event type ${envelope.type}`);
-    const payloadFp = envelope.payloadFingerprint.toString('hex');
+    const payloadFp = envelope.payloadFingerprint.equals(reader.fingerprint)
+      ? reader.fingerprintHex
+      : envelope.payloadFingerprint.toString('hex');
     const payloadReader = this.resolver(reader, payloadFp);
     if (!payloadReader) {
       return failure(`event ${envelope.id}: unknown ${envelope.type} schema ${payloadFp}`, [payloadFp]);
@@ -125,14 +131,16 @@ export class EventCodec {
       type: envelope.type as EventType,
       payload,
       schemaFingerprint: payloadFp,
-    } as DecodedEvent;
+      position,
+      appendedAtMs,
+    } as StoredEvent;
     return { ok: true, event };
   }
 
   /** Decodes, fetching unknown writer schemas from the registry first. */
-  async decode(bytes: Buffer): Promise<DecodeResult> {
+  async decode(bytes: Buffer, position = 0n, appendedAtMs = 0): Promise<DecodeResult> {
     for (let round = 0; ; round++) {
-      const result = this.decodeKnown(bytes);
+      const result = this.decodeKnown(bytes, position, appendedAtMs);
       if (result.ok || result.missingSchemas.length === 0 || round === 2) return result;
       const found = await this.learn(result.missingSchemas);
       if (!found) return failure(`${result.reason} (not in the schema registry)`);
@@ -148,11 +156,6 @@ export class EventCodec {
       this.writerTypes.set(fp, knownSchema(json).type);
     }
     return true;
-  }
-
-  /** Attaches a log position to a decoded event. */
-  static stored(event: DecodedEvent, position: bigint, appendedAtMs: number): StoredEvent {
-    return { ...event, position, appendedAtMs } as StoredEvent;
   }
 
   private resolver(reader: KnownSchema, writerFp: string): avro.Type | avro.Resolver | undefined {

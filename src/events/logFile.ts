@@ -31,7 +31,11 @@ export interface ExportOptions {
  * event's position and append time; the writer schemas travel in the file's metadata, so the
  * file stays readable whatever schemas a later reader has.
  */
-export async function exportLog(log: EventLog, path: string, options: ExportOptions = {}): Promise<{ events: number }> {
+export async function exportLog(
+  log: EventLog,
+  path: string,
+  options: ExportOptions = {},
+): Promise<{ events: number }> {
   const from = options.from ?? (await log.firstPosition());
   const to = options.to ?? (await log.head());
   const codec = log.codec;
@@ -81,9 +85,11 @@ export async function* readLogFile(path: string, skipped = new SkippedEvents()):
   });
   for await (const record of decoder as AsyncIterable<ExportRecord>) {
     const position = BigInt(record.position);
-    let result = codec!.decodeKnown(record.event);
-    if (!result.ok && result.missingSchemas.length > 0) result = await codec!.decode(record.event);
-    if (result.ok) yield EventCodec.stored(result.event, position, record.appendedAtMs);
+    let result = codec!.decodeKnown(record.event, position, record.appendedAtMs);
+    if (!result.ok && result.missingSchemas.length > 0) {
+      result = await codec!.decode(record.event, position, record.appendedAtMs);
+    }
+    if (result.ok) yield result.event;
     else skipped.report({ key: path, position, reason: result.reason });
   }
 }

@@ -1,4 +1,4 @@
-import { EventCodec } from './codec.js';
+import type { EventCodec } from './codec.js';
 import type { Position, StoredEvent } from './envelope.js';
 import { decodeSegment } from './segment.js';
 import type { SkippedEvents } from './skippedEvents.js';
@@ -26,9 +26,10 @@ export async function segmentEvents(
   for (let i = 0; i < events.length; i++) {
     const position = first + BigInt(i);
     const bytesOfEvent = events[i]!;
-    let result = codec.decodeKnown(bytesOfEvent);
-    if (!result.ok && result.missingSchemas.length > 0) result = await codec.decode(bytesOfEvent);
-    if (result.ok) out.push(EventCodec.stored(result.event, position, appendedAtMs));
+    let result = codec.decodeKnown(bytesOfEvent, position, appendedAtMs);
+    if (!result.ok && result.missingSchemas.length > 0)
+      result = await codec.decode(bytesOfEvent, position, appendedAtMs);
+    if (result.ok) out.push(result.event);
     else skipped.report({ key, position, reason: result.reason });
   }
   return out;

@@ -82,7 +82,9 @@ describe('etcd event log under failures', () => {
     const endpoints = inject('etcdEndpoints');
     const prefix = `/test/${randomUUID()}/`;
     const clients = [connectEtcd({ endpoints }), connectEtcd({ endpoints }), connectEtcd({ endpoints })];
-    cleanups.push(() => clients.forEach((c) => c.close()));
+    cleanups.push(() => {
+      for (const c of clients) c.close();
+    });
     const [a, b, reader] = clients.map((client) => new EtcdEventLog({ client, endpoints, prefix }));
     const fromA = namespaceEvents(200, 0);
     const fromB = namespaceEvents(200, 1_000);

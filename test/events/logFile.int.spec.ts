@@ -53,7 +53,9 @@ describe('export and import of log ranges (Avro object container files)', () => 
     // The "old" schema lacks `labels`; the current reader fills its default.
     old.fields = old.fields.filter((f: { name: string }) => f.name !== 'labels');
     const oldLog = new MemoryEventLog({ schemas: loadSchemaSet({ NamespaceUpserted: old }) });
-    await oldLog.append(namespaceEvents(3).map((e) => ({ ...e, payload: { ...e.payload, labels: undefined } }) as never));
+    await oldLog.append(
+      namespaceEvents(3).map((e) => ({ ...e, payload: { ...e.payload, labels: undefined } }) as never),
+    );
     const path = await tempFile('old.avro');
     await exportLog(oldLog, path);
     const read = await collect(readLogFile(path));

@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { registerLog } from './commands/log.js';
+import { registerRun } from './commands/run.js';
+
+/** Builds the `cairn` command line. */
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('cairn')
+    .description('cairn: an event-sourced control plane for Kubernetes service and policy networking on eBPF')
+    .showHelpAfterError();
+  registerRun(program);
+  registerLog(program);
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    process.stderr.write(`cairn: ${(error as Error)?.message ?? String(error)}\n`);
+    process.exitCode = 1;
+  });
