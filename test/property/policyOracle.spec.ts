@@ -1,0 +1,138 @@
+/**
+ * The policy oracle: for random namespaces, pods and NetworkPolicies, the verdict read from the
+ * projected maps through the datapath model equals an independent evaluator of the spec.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { AnyEvent } from '../../src/events/envelope.js';
+import type { Labels, PodUpserted } from '../../src/events/payloads.js';
+import type { DatapathModel } from '../../src/projections/policy/verdict.js';
+import {
+  EXTERNAL_IPS,
+  indexed,
+  NAMESPACES,
+  NODE_IPS,
+  NODES,
+  namespaceLabelsArb,
+  podArb,
+  policyArb,
+  QUERY_PORTS,
+} from '../projections/policy/arbitraries.js';
+import { event, foldEvents, node } from '../projections/policy/builders.js';
+import { type OracleCluster, oracleAllows, type Party } from '../support/networkPolicyOracle.js';
+
+const clusterArb = fc
+  .record({
+    namespaces: fc.tuple(...NAMESPACES.map(() => fc.option(namespaceLabelsArb, { nil: undefined }))),
+    pods: fc.integer({ min: 1, max: 8 }).chain((n) => indexed(n, podArb)),
+    policies: fc.integer({ min: 0, max: 5 }).chain((n) => indexed(n, (i) => policyArb(`np${i}`))),
+  })
+  .chain((cluster) => {
+    const events: AnyEvent[] = [
+      ...NAMESPACES.flatMap((name, i) => {
+        const labels = cluster.namespaces[i];
+        return labels === undefined
+          ? []
+          : [event('NamespaceUpserted', { name, uid: `uid-ns-${name}`, resourceVersion: '1', labels })];
+      }),
+      ...NODES.map((name) => node(name, [NODE_IPS[name]!])),
+      ...cluster.pods.map((pod) => event('PodUpserted', pod)),
+      ...cluster.policies.map((policy) => event('NetworkPolicyUpserted', policy)),
+    ];
+    const parties = cluster.pods.length + EXTERNAL_IPS.length;
+    // Ports at the edges of every numeric port and range the policies name, where mistakes show.
+    const edges = new Set<number>(QUERY_PORTS);
+    for (const policy of cluster.policies) {
+      for (const rule of [...policy.ingress, ...policy.egress]) {
+        for (const item of rule.ports) {
+          const first = Number(item.port);
+          if (!Number.isInteger(first)) continue;
+          const last = item.endPort ?? first;
+          for (const p of [first - 1, first, first + 1, last - 1, last, last + 1])
+            if (p >= 1 && p <= 65535) edges.add(p);
+        }
+      }
+    }
+    const query = fc.record({
+      from: fc.nat(parties - 1),
+      to: fc.nat(parties - 1),
+      protocol: fc.constantFrom('TCP', 'UDP', 'SCTP'),
+      port: fc.oneof({ arbitrary: fc.constantFrom(...edges), weight: 4 }, fc.integer({ min: 1, max: 65535 })),
+    });
+    return fc.record({
+      cluster: fc.constant(cluster),
+      // Any arrival order must give the same maps.
+      events: fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }),
+      queries: fc.array(query, { minLength: 8, maxLength: 48 }),
+    });
+  });
+
+function partyOf(pods: readonly PodUpserted[], index: number): Party {
+  const pod = pods[index];
+  return pod === undefined
+    ? { kind: 'external', ip: EXTERNAL_IPS[index - pods.length]! }
+    : { kind: 'pod', pod };
+}
+
+function ipOf(party: Party): string {
+  return party.kind === 'pod' ? party.pod.podIPs[0]! : party.ip;
+}
+
+/** The datapath's answer: egress at the source's node, then ingress at the destination's. */
+function projectedAllows(
+  models: ReadonlyMap<string, DatapathModel>,
+  from: Party,
+  to: Party,
+  proto: 'TCP' | 'UDP' | 'SCTP',
+  port: number,
+): boolean {
+  const egress =
+    from.kind === 'external' ||
+    models
+      .get(from.pod.nodeName!)!
+      .verdict({ endpointIp: ipOf(from), direction: 'egress', peerIp: ipOf(to), proto, port }).verdict ===
+      'allow';
+  const ingress =
+    to.kind === 'external' ||
+    models
+      .get(to.pod.nodeName!)!
+      .verdict({ endpointIp: ipOf(to), direction: 'ingress', peerIp: ipOf(from), proto, port }).verdict ===
+      'allow';
+  return egress && ingress;
+}
+
+describe('policy oracle', () => {
+  it('the verdict from the projected maps equals the NetworkPolicy spec evaluated directly', () => {
+    fc.assert(
+      fc.property(clusterArb, ({ cluster, events, queries }) => {
+        const models = new Map(NODES.map((name) => [name, foldEvents(name, events).model]));
+        const oracle: OracleCluster = {
+          namespaces: new Map(
+            NAMESPACES.flatMap((name, i) => {
+              const labels = cluster.namespaces[i];
+              return labels === undefined ? [] : [[name, labels] as [string, Labels]];
+            }),
+          ),
+          pods: cluster.pods,
+          policies: cluster.policies,
+        };
+        for (const q of queries) {
+          const from = partyOf(cluster.pods, q.from);
+          const to = partyOf(cluster.pods, q.to);
+          if (from.kind === 'external' && to.kind === 'external') continue;
+          if (q.from === q.to) continue;
+          const expected = oracleAllows(oracle, from, to, q.protocol, q.port);
+          const actual = projectedAllows(models, from, to, q.protocol, q.port);
+          // The addresses are in the message so a failure names the connection.
+          expect({ ...q, fromIp: ipOf(from), toIp: ipOf(to), allowed: actual }).toEqual({
+            ...q,
+            fromIp: ipOf(from),
+            toIp: ipOf(to),
+            allowed: expected,
+          });
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
