@@ -106,4 +106,35 @@ describe('etcd event log under failures', () => {
     expect(ids(await tailed)).toEqual(ids(read));
     expect(ids(await collect(a!.read()))).toEqual(ids(read));
   });
+
+  it('pipelined appends from two writers, with events in common, hold each event once in a per-writer order', async () => {
+    const endpoints = inject('etcdEndpoints');
+    const prefix = `/test/${randomUUID()}/`;
+    const clients = [connectEtcd({ endpoints }), connectEtcd({ endpoints })];
+    cleanups.push(() => {
+      for (const c of clients) c.close();
+    });
+    const limits = { maxEventsPerBatch: 8, maxBatchBytes: 1 << 20 };
+    const [a, b] = clients.map(
+      (client) => new EtcdEventLog({ client, endpoints, prefix, limits, pipelineDepth: 4 }),
+    );
+    const fromA = namespaceEvents(300, 0);
+    const fromB = namespaceEvents(300, 200); // 100 events in common with A
+    const [resultsA, resultsB] = await Promise.all([a!.append(fromA), b!.append(fromB)]);
+    const read = await collect(a!.read());
+    expect(read.length).toBe(500);
+    expect(new Set(ids(read)).size).toBe(500);
+    const positionOf = new Map(read.map((e) => [e.id, e.position]));
+    fromA.forEach((e, i) => expect(resultsA[i]!.position).toBe(positionOf.get(e.id)));
+    fromB.forEach((e, i) => expect(resultsB[i]!.position).toBe(positionOf.get(e.id)));
+    // Each event was reported written by exactly one writer.
+    const writtenBy = [...resultsA, ...resultsB].filter((r) => r.written).length;
+    expect(writtenBy).toBe(500);
+    // Each writer's new events keep its call order.
+    const order = (events: typeof fromA, results: typeof resultsA) =>
+      events.filter((_, i) => results[i]!.written).map((e) => positionOf.get(e.id)!);
+    for (const positions of [order(fromA, resultsA), order(fromB, resultsB)]) {
+      expect(positions).toEqual([...positions].sort((x, y) => (x < y ? -1 : 1)));
+    }
+  });
 });
