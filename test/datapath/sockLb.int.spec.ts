@@ -6,8 +6,8 @@ import type { NativeLink } from '../../src/datapath/native.js';
 import { BPF_OBJECTS } from '../../src/datapath/paths.js';
 import { SERVICE_FLAGS } from '../../src/maps/model.js';
 import { startTcpBackend, startUdpBackend } from './support/backendServers.js';
-import { CgroupClient } from './support/cgroupClient.js';
 import { kernelTestsSkipReason } from './support/datapathPrereq.js';
+import { ProbeClient } from './support/probeClient.js';
 import { makeCgroup, makePinDir, removeCgroup, removePinDir } from './support/scratch.js';
 import { ServiceWriter } from './support/serviceWriter.js';
 
@@ -27,7 +27,7 @@ describe.skipIf(skip !== undefined)(
     let cgroup: string | undefined;
     let lb: BpfObject | undefined;
     const links: NativeLink[] = [];
-    let client: CgroupClient | undefined;
+    let client: ProbeClient | undefined;
     const closers: (() => Promise<void>)[] = [];
     let services: KernelMap<'services'>;
     let backends: KernelMap<'backends'>;
@@ -55,7 +55,7 @@ describe.skipIf(skip !== undefined)(
         backends.update({ id: i + 1 }, { address: '127.0.0.1', port, proto: 'TCP', state: 'active' });
       });
       backends.update({ id: 10 }, { address: '127.0.0.1', port: udpPort, proto: 'UDP', state: 'active' });
-      client = await CgroupClient.start(cgroup);
+      client = await ProbeClient.start({ cgroup });
     });
 
     afterAll(async () => {

@@ -15,11 +15,17 @@ export interface ClientResult {
   readonly backends?: Record<string, number>;
 }
 
+/** Where the client runs: in a cgroup (moved there before it does anything) and/or a netns. */
+export interface ClientPlacement {
+  readonly cgroup?: string;
+  readonly netns?: string;
+}
+
 /**
- * A child process placed in `cgroup` before it does anything, so every socket it opens goes
- * through the cgroup's BPF programs (the test process itself stays outside).
+ * A long-lived child that makes connections on request, so every socket it opens goes through
+ * the cgroup's BPF programs or leaves from the netns (the test process itself stays outside).
  */
-export class CgroupClient {
+export class ProbeClient {
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #pending = new Map<number, (r: ClientResult) => void>();
   #nextId = 1;
@@ -34,14 +40,16 @@ export class CgroupClient {
     });
   }
 
-  static async start(cgroup: string): Promise<CgroupClient> {
-    const child = spawn(process.execPath, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+  static async start(placement: ClientPlacement): Promise<ProbeClient> {
+    const argv = [process.execPath, SCRIPT];
+    const [cmd, ...args] = placement.netns ? ['ip', 'netns', 'exec', placement.netns, ...argv] : argv;
+    const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
       child.once('error', reject);
       child.stdout.once('data', () => resolve());
     });
-    writeFileSync(join(cgroup, 'cgroup.procs'), String(child.pid));
-    return new CgroupClient(child);
+    if (placement.cgroup) writeFileSync(join(placement.cgroup, 'cgroup.procs'), String(child.pid));
+    return new ProbeClient(child);
   }
 
   get pid(): number {
@@ -56,8 +64,9 @@ export class CgroupClient {
     });
   }
 
-  tcp(host: string, port: number): Promise<ClientResult> {
-    return this.request({ op: 'tcp', host, port });
+  /** One TCP connection; a silently dropped SYN shows as ETIMEDOUT after `timeoutMs`. */
+  tcp(host: string, port: number, timeoutMs = 3000): Promise<ClientResult> {
+    return this.request({ op: 'tcp', host, port, timeoutMs });
   }
 
   /** Stops the child (by its own pid) and waits for it to exit. */
