@@ -118,6 +118,7 @@ void MapHandle::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod("info", &MapHandle::Info),
                                         InstanceMethod("count", &MapHandle::Count),
                                         InstanceMethod("lookup", &MapHandle::Lookup),
+                                        InstanceMethod("lookupInto", &MapHandle::LookupInto),
                                         InstanceMethod("update", &MapHandle::Update),
                                         InstanceMethod("delete", &MapHandle::Delete),
                                         InstanceMethod("nextKey", &MapHandle::NextKey),
@@ -196,6 +197,19 @@ Napi::Value MapHandle::Lookup(const Napi::CallbackInfo& info) {
     ThrowBpfError(env, "lookup", -errno, name_);
   }
   return value;
+}
+
+// lookupInto(key, out): like lookup, into a caller's buffer (no allocation per call).
+Napi::Value MapHandle::LookupInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EnsureOpen(env, "lookup");
+  auto key = ArgSizedBuffer(info, 0, "key", meta_.keySize);
+  auto out = ArgSizedBuffer(info, 1, "out", meta_.valueStride);
+  if (bpf_map_lookup_elem(meta_.fd, key.Data(), out.Data())) {
+    if (errno == ENOENT) return Napi::Boolean::New(env, false);
+    ThrowBpfError(env, "lookup", -errno, name_);
+  }
+  return Napi::Boolean::New(env, true);
 }
 
 Napi::Value MapHandle::Update(const Napi::CallbackInfo& info) {

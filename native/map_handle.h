@@ -23,6 +23,7 @@ class MapHandle : public Napi::ObjectWrap<MapHandle> {
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Count(const Napi::CallbackInfo& info);
   Napi::Value Lookup(const Napi::CallbackInfo& info);
+  Napi::Value LookupInto(const Napi::CallbackInfo& info);
   Napi::Value Update(const Napi::CallbackInfo& info);
   Napi::Value Delete(const Napi::CallbackInfo& info);
   Napi::Value NextKey(const Napi::CallbackInfo& info);

@@ -17,11 +17,14 @@ export class KernelMap<M extends MapName> {
   readonly #map: NativeMap;
   readonly #codec: MapCodec<M>;
   readonly #mapInMap: boolean;
+  /** Reused lookup buffer: decoding copies out of it, so one per map is enough. */
+  readonly #scratch: Buffer;
 
   constructor(map: NativeMap, codec: MapCodec<M>) {
     this.#map = map;
     this.#codec = codec;
     this.#mapInMap = codec.cName === 'cairn_lb4_mglv';
+    this.#scratch = Buffer.alloc(map.info().valueStride);
   }
 
   /** The underlying addon handle (raw Buffers), for tools and benchmarks. */
@@ -37,8 +40,11 @@ export class KernelMap<M extends MapName> {
 
   lookup(key: K<M>): V<M> | undefined {
     const k = this.#codec.key.encode(key);
-    const buf = this.#mapInMap ? this.#map.getInnerArray(k) : this.#map.lookup(k);
-    return buf === undefined ? undefined : this.#codec.value.decode(buf, key);
+    if (this.#mapInMap) {
+      const table = this.#map.getInnerArray(k);
+      return table === undefined ? undefined : this.#codec.value.decode(table, key);
+    }
+    return this.#map.lookupInto(k, this.#scratch) ? this.#codec.value.decode(this.#scratch, key) : undefined;
   }
 
   update(key: K<M>, value: V<M>, flags: number = UPDATE_FLAGS.any): void {

@@ -39,6 +39,8 @@ export interface NativeMap {
   info(): NativeMapInfo;
   count(): number;
   lookup(key: Buffer): Buffer | undefined;
+  /** Lookup into `out` (valueStride bytes), no allocation per call; false when the key is absent. */
+  lookupInto(key: Buffer, out: Buffer): boolean;
   update(key: Buffer, value: Buffer, flags?: number | bigint): void;
   delete(key: Buffer): boolean;
   nextKey(key?: Buffer): Buffer | undefined;
