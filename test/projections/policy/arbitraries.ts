@@ -3,6 +3,7 @@
  * that selectors often match, CIDRs that nest, and ports around range edges.
  */
 import fc from 'fast-check';
+import type { AnyEvent } from '../../../src/events/envelope.js';
 import type {
   ContainerPort,
   LabelSelector,
@@ -14,6 +15,7 @@ import type {
   PolicyPort,
   PolicyRule,
 } from '../../../src/events/payloads.js';
+import { cniAdded, cniDeleted, event, node } from './builders.js';
 
 export const NAMESPACES = ['a', 'b', 'c'] as const;
 export const NODES = ['n1', 'n2'] as const;
@@ -187,3 +189,142 @@ export const podArb = (index: number): fc.Arbitrary<PodUpserted> =>
 export function indexed<T>(count: number, make: (index: number) => fc.Arbitrary<T>): fc.Arbitrary<T[]> {
   return fc.tuple(...Array.from({ length: count }, (_, i) => make(i)));
 }
+
+const SEQ_PODS = ['p0', 'p1', 'p2', 'p3', 'p4'];
+const SEQ_IPS = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '172.16.0.9'];
+
+const seqPodArb: fc.Arbitrary<PodUpserted> = fc
+  .record({
+    namespace: fc.constantFrom('a', 'b'),
+    name: fc.constantFrom(...SEQ_PODS),
+    labels: podLabelsArb,
+    nodeName: fc.constantFrom<string | null>('n1', 'n2', null),
+    podIPs: fc.oneof(
+      { arbitrary: fc.subarray(SEQ_IPS, { maxLength: 1 }), weight: 8 },
+      fc.constant(['fd00::1']),
+      fc.constant(['10.0.0.300']),
+    ),
+    phase: fc.constantFrom('Running', 'Running', 'Pending', 'Succeeded'),
+    host: fc.integer({ min: 0, max: 9 }),
+  })
+  .map(({ host, ...p }) => ({
+    ...p,
+    hostNetwork: host === 0,
+    uid: `uid-${p.namespace}-${p.name}`,
+    resourceVersion: '1',
+    containerPorts: containerPortsFor(p.labels),
+  }));
+
+/** A policy whose rules may be invalid (they get dropped), but whose podSelector is valid. */
+const seqPolicyArb: fc.Arbitrary<NetworkPolicyUpserted> = fc
+  .tuple(fc.constantFrom('np0', 'np1', 'np2'), fc.constantFrom('a', 'b'), fc.integer({ min: 0, max: 5 }))
+  .chain(([name, namespace, bad]) =>
+    policyArb(name).map((policy) => {
+      const withNs = { ...policy, namespace, uid: `uid-${namespace}-${name}` };
+      if (bad !== 0 || withNs.ingress.length === 0) return withNs;
+      const broken: PolicyRule = {
+        peers: [{ podSelector: null, namespaceSelector: null, ipBlock: { cidr: '300.0.0.0/8', except: [] } }],
+        ports: [{ protocol: 'TCP', port: '70000', endPort: null }],
+      };
+      return { ...withNs, ingress: [...withNs.ingress, broken] };
+    }),
+  );
+
+/** A random event sequence over a small universe, for node `n1`: creates, updates, deletes. */
+export const eventSequenceArb: fc.Arbitrary<AnyEvent[]> = fc.array(
+  fc.oneof(
+    { arbitrary: seqPodArb.map((p) => event('PodUpserted', p)), weight: 6 },
+    {
+      arbitrary: fc
+        .record({ namespace: fc.constantFrom('a', 'b'), name: fc.constantFrom(...SEQ_PODS) })
+        .map(({ namespace, name }) =>
+          event('PodDeleted', { namespace, name, uid: `uid-${namespace}-${name}`, resourceVersion: null }),
+        ),
+      weight: 2,
+    },
+    {
+      arbitrary: fc
+        .record({ name: fc.constantFrom('a', 'b'), labels: namespaceLabelsArb })
+        .map(({ name, labels }) =>
+          event('NamespaceUpserted', { name, uid: `uid-ns-${name}`, resourceVersion: '1', labels }),
+        ),
+      weight: 2,
+    },
+    {
+      arbitrary: fc
+        .constantFrom('a', 'b')
+        .map((name) => event('NamespaceDeleted', { name, uid: `uid-ns-${name}`, resourceVersion: null })),
+      weight: 1,
+    },
+    {
+      arbitrary: fc
+        .record({
+          name: fc.constantFrom('n1', 'n2'),
+          ips: fc.subarray(['172.16.0.1', '172.16.0.2', '172.16.0.9']),
+        })
+        .map(({ name, ips }) => node(name, ips)),
+      weight: 1,
+    },
+    {
+      arbitrary: fc
+        .constantFrom('n1', 'n2')
+        .map((name) => event('NodeDeleted', { name, uid: `uid-node-${name}`, resourceVersion: null })),
+      weight: 1,
+    },
+    { arbitrary: seqPolicyArb.map((p) => event('NetworkPolicyUpserted', p)), weight: 4 },
+    {
+      arbitrary: fc
+        .record({ namespace: fc.constantFrom('a', 'b'), name: fc.constantFrom('np0', 'np1', 'np2') })
+        .map(({ namespace, name }) =>
+          event('NetworkPolicyDeleted', {
+            namespace,
+            name,
+            uid: `uid-${namespace}-${name}`,
+            resourceVersion: null,
+          }),
+        ),
+      weight: 1,
+    },
+    {
+      arbitrary: fc
+        .record({
+          node: fc.constantFrom('n1', 'n1', 'n2'),
+          container: fc.constantFrom('c0', 'c1', 'c2'),
+          ifName: fc.constantFrom('eth0', 'eth0', 'net1'),
+          ips: fc.subarray(
+            SEQ_IPS.map((ip) => `${ip}/24`),
+            { maxLength: 1 },
+          ),
+          ifIndex: fc.integer({ min: 2, max: 9 }),
+          pod: fc.option(
+            fc.record({ namespace: fc.constantFrom('a', 'b'), name: fc.constantFrom(...SEQ_PODS) }),
+            { nil: null },
+          ),
+        })
+        .map((c) =>
+          cniAdded({
+            node: c.node,
+            container: c.container,
+            ifName: c.ifName,
+            ips: c.ips,
+            ifIndex: c.ifIndex,
+            mac: `0a:58:00:00:00:0${c.ifIndex}`,
+            pod: c.pod === null ? null : [c.pod.namespace, c.pod.name],
+          }),
+        ),
+      weight: 3,
+    },
+    {
+      arbitrary: fc
+        .record({
+          node: fc.constantFrom('n1', 'n2'),
+          container: fc.constantFrom('c0', 'c1', 'c2'),
+          ifName: fc.constantFrom('eth0', 'net1'),
+        })
+        .map((c) => cniDeleted(c)),
+      weight: 1,
+    },
+  ),
+  // Long enough for an object to be created, selected, changed and deleted within one run.
+  { minLength: 10, maxLength: 40, size: 'max' },
+);
