@@ -13,6 +13,7 @@ export {
 } from './bpfObject.js';
 export type { Codec, FieldLayout } from './codec.js';
 export { DROP_REASON, type DropReason, type DropStats, dropStatsCodec } from './codecs/dropStatsCodec.js';
+export { dumpNodeMaps, type NodeMapsDump } from './dumpMaps.js';
 export { KernelMap, UPDATE_FLAGS } from './kernelMap.js';
 export { compareLayout } from './layoutCheck.js';
 export { INTERNAL_MAPS, MAP_CODECS, type MapCodec } from './mapCodecs.js';
@@ -24,4 +25,4 @@ export type {
   RawEntries,
   TcAttachment,
 } from './native.js';
-export { ADDON_PATH, BPF_OBJECTS, BPFFS_ROOT, CGROUP2_ROOT } from './paths.js';
+export { ADDON_PATH, BPF_OBJECTS, BPFFS_ROOT, CGROUP2_ROOT, DEFAULT_PIN_ROOT } from './paths.js';

@@ -19,3 +19,6 @@ export const BPF_OBJECTS = {
 /** Where bpffs is mounted and where cgroup v2 lives on the machines cairn runs on. */
 export const BPFFS_ROOT = '/sys/fs/bpf';
 export const CGROUP2_ROOT = '/sys/fs/cgroup/unified';
+
+/** Default pin root of a node's maps (the node agent may choose another). */
+export const DEFAULT_PIN_ROOT = `${BPFFS_ROOT}/cairn`;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isBpfError } from '../../src/datapath/bpfError.js';
 import { BpfObject, openPinnedNodeMap, unpin } from '../../src/datapath/bpfObject.js';
 import { dropStatsCodec } from '../../src/datapath/codecs/dropStatsCodec.js';
+import { dumpNodeMaps } from '../../src/datapath/dumpMaps.js';
 import { UPDATE_FLAGS } from '../../src/datapath/kernelMap.js';
 import { INTERNAL_MAPS } from '../../src/datapath/mapCodecs.js';
 import { nativeBinding } from '../../src/datapath/native.js';
@@ -282,5 +283,19 @@ describe.skipIf(skip !== undefined)('map operations on the real kernel', () => {
     const maglev = openPinnedNodeMap(pinRoot, 'maglev');
     expect(() => maglev.update({ revNatId: 1 }, { backendIds: new Array(16381).fill(1) })).toThrow(/EINVAL/);
     maglev.close();
+  });
+
+  it('dumps the pinned node maps decoded, with drop counters', async () => {
+    const backends = lb.map('backends');
+    backends.update({ id: 31 }, backend(31).value);
+    const dump = await dumpNodeMaps(pinRoot, ['backends', 'ipcache']);
+    expect(dump.maps.backends).toEqual([backend(31)]);
+    expect(dump.maps.ipcache).toEqual([]);
+    expect(dump.drops).toEqual({
+      policyDeny: { packets: '0', bytes: '0' },
+      policyNoMatch: { packets: '0', bytes: '0' },
+    });
+    backends.delete({ id: 31 });
+    backends.close();
   });
 });
