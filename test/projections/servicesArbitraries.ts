@@ -165,16 +165,14 @@ export const serviceEventArb: fc.Arbitrary<AnyEvent> = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: fc
-      .constantFrom(...SERVICE_NAMES)
-      .map((n) =>
-        event('ServiceDeleted', {
-          namespace: 'default',
-          name: n,
-          uid: `uid-svc-${n}`,
-          resourceVersion: null,
-        }),
-      ),
+    arbitrary: fc.constantFrom(...SERVICE_NAMES).map((n) =>
+      event('ServiceDeleted', {
+        namespace: 'default',
+        name: n,
+        uid: `uid-svc-${n}`,
+        resourceVersion: null,
+      }),
+    ),
   },
   {
     weight: 8,
@@ -185,16 +183,14 @@ export const serviceEventArb: fc.Arbitrary<AnyEvent> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc
-      .constantFrom(...SLICE_NAMES)
-      .map((n) =>
-        event('EndpointSliceDeleted', {
-          namespace: 'default',
-          name: n,
-          uid: `uid-slice-${n}`,
-          resourceVersion: null,
-        }),
-      ),
+    arbitrary: fc.constantFrom(...SLICE_NAMES).map((n) =>
+      event('EndpointSliceDeleted', {
+        namespace: 'default',
+        name: n,
+        uid: `uid-slice-${n}`,
+        resourceVersion: null,
+      }),
+    ),
   },
   { weight: 2, arbitrary: nodeEventArb },
 );

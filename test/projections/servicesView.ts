@@ -14,7 +14,8 @@ export function logicalView(maps: DesiredMaps): Record<string, unknown> {
   const revNatOf = new Map<number, string>();
   for (const { key, value } of maps.services.values()) {
     const fe = `${key.address}:${key.port}/${key.proto}@${key.scope}`;
-    const v = (out[fe] ??= { flags: 0, affinity: 0, backends: [] });
+    out[fe] ??= { flags: 0, affinity: 0, backends: [] };
+    const v = out[fe];
     if (value.kind === 'master') {
       v.flags = value.flags;
       v.affinity = value.affinityTimeoutSec;
@@ -24,8 +25,8 @@ export function logicalView(maps: DesiredMaps): Record<string, unknown> {
   for (const v of Object.values(out)) v.backends.sort();
   for (const { key, value } of maps.maglev.values()) {
     const fe = revNatOf.get(key.revNatId) ?? `orphan maglev ${key.revNatId}`;
-    const v = (out[fe] ??= { flags: -1, affinity: -1, backends: [] });
-    v.maglev = [...new Set(value.backendIds.map((id) => byId.get(id) ?? `missing ${id}`))].sort();
+    out[fe] ??= { flags: -1, affinity: -1, backends: [] };
+    out[fe].maglev = [...new Set(value.backendIds.map((id) => byId.get(id) ?? `missing ${id}`))].sort();
   }
   return out;
 }

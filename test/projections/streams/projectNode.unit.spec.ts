@@ -29,7 +29,10 @@ function run(
   body: (h: {
     cold: TestScheduler['createColdObservable'];
     hot: TestScheduler['createHotObservable'];
-    expect: (o: Observable<NodeOutput>, sub?: string) => ReturnType<TestScheduler['expectObservable']>;
+    expect: (
+      o: Observable<NodeOutput>,
+      sub?: string,
+    ) => { toBe(marbles: string, values?: Record<string, string>): void };
   }) => void,
 ) {
   new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ cold, hot, expectObservable }) =>
