@@ -31,3 +31,12 @@ export function checkUint(value: number, bits: 8 | 16 | 32, what: string): numbe
 export function checkSize(buf: Buffer, size: number, cType: string): void {
   if (buf.length !== size) throw new TypeError(`${cType} is ${size} bytes, got ${buf.length}`);
 }
+
+/**
+ * A zero-filled buffer from Node's shared pool. Buffer.alloc of a few bytes makes a V8 on-heap
+ * array that the addon must copy off-heap on first use; pool slices are off-heap already.
+ * Zero-filled because padding bytes are part of hash and LPM keys.
+ */
+export function zeroed(size: number): Buffer {
+  return Buffer.allocUnsafe(size).fill(0);
+}

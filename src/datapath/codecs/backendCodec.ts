@@ -1,5 +1,5 @@
 import type { BackendKey, BackendState, BackendValue } from '../../maps/model.js';
-import { type Codec, checkSize, checkUint } from '../codec.js';
+import { type Codec, checkSize, checkUint, zeroed } from '../codec.js';
 import { readIpv4, writeIpv4 } from '../ipv4.js';
 import { protoName, protoNumber } from './l4proto.js';
 
@@ -9,7 +9,7 @@ export const backendKeyCodec: Codec<BackendKey> = {
   size: 4,
   fields: [],
   encode(key) {
-    const buf = Buffer.alloc(4);
+    const buf = zeroed(4);
     buf.writeUInt32LE(checkUint(key.id, 32, 'backend id'), 0);
     return buf;
   },
@@ -33,7 +33,7 @@ export const lb4BackendCodec: Codec<BackendValue> = {
     { name: 'state', offset: 7, size: 1 },
   ],
   encode(value) {
-    const buf = Buffer.alloc(8);
+    const buf = zeroed(8);
     writeIpv4(buf, 0, value.address);
     buf.writeUInt16BE(checkUint(value.port, 16, 'backend port'), 4);
     buf.writeUInt8(protoNumber(value.proto), 6);

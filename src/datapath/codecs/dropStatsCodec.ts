@@ -1,4 +1,4 @@
-import type { Codec } from '../codec.js';
+import { type Codec, zeroed } from '../codec.js';
 
 /** bpf/maps.h enum drop_reason: index of the cairn_drops per-CPU array. */
 export const DROP_REASON = {
@@ -25,7 +25,7 @@ export const dropStatsCodec: Codec<DropStats> = {
     { name: 'bytes', offset: 8, size: 8 },
   ],
   encode(value) {
-    const buf = Buffer.alloc(16);
+    const buf = zeroed(16);
     buf.writeBigUInt64LE(value.packets, 0);
     buf.writeBigUInt64LE(value.bytes, 8);
     return buf;

@@ -1,5 +1,5 @@
 import type { EndpointKey, EndpointValue } from '../../maps/model.js';
-import { type Codec, checkSize, checkUint } from '../codec.js';
+import { type Codec, checkSize, checkUint, zeroed } from '../codec.js';
 import { readIpv4, writeIpv4 } from '../ipv4.js';
 
 /** Local endpoints key: a bare __be32 pod IP (network order). */
@@ -8,7 +8,7 @@ export const endpointKeyCodec: Codec<EndpointKey> = {
   size: 4,
   fields: [],
   encode(key) {
-    const buf = Buffer.alloc(4);
+    const buf = zeroed(4);
     writeIpv4(buf, 0, key.ip);
     return buf;
   },
@@ -42,7 +42,7 @@ export const endpointInfoCodec: Codec<EndpointValue> = {
     { name: 'flags', offset: 18, size: 2 },
   ],
   encode(value) {
-    const buf = Buffer.alloc(20);
+    const buf = zeroed(20);
     buf.writeUInt32LE(checkUint(value.endpointId, 32, 'endpoint id'), 0);
     buf.writeUInt32LE(checkUint(value.ifIndex, 32, 'ifindex'), 4);
     buf.writeUInt32LE(checkUint(value.identity, 32, 'identity'), 8);

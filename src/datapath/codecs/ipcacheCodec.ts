@@ -1,5 +1,5 @@
 import type { IpcacheKey, IpcacheValue } from '../../maps/model.js';
-import { type Codec, checkSize, checkUint } from '../codec.js';
+import { type Codec, checkSize, checkUint, zeroed } from '../codec.js';
 import { formatIpv4, parseCidr } from '../ipv4.js';
 
 /** struct ipcache_key: { __u32 prefixlen; __be32 addr; } (LPM trie key; host bits are cleared). */
@@ -12,7 +12,7 @@ export const ipcacheKeyCodec: Codec<IpcacheKey> = {
   ],
   encode(key) {
     const { network, prefixLen } = parseCidr(key.cidr);
-    const buf = Buffer.alloc(8);
+    const buf = zeroed(8);
     buf.writeUInt32LE(prefixLen, 0);
     buf.writeUInt32BE(network, 4);
     return buf;
@@ -32,7 +32,7 @@ export const ipcacheValueCodec: Codec<IpcacheValue> = {
     { name: 'pad', offset: 4, size: 4 },
   ],
   encode(value) {
-    const buf = Buffer.alloc(8);
+    const buf = zeroed(8);
     buf.writeUInt32LE(checkUint(value.identity, 32, 'identity'), 0);
     return buf;
   },

@@ -1,5 +1,5 @@
 import type { MaglevKey, MaglevValue } from '../../maps/model.js';
-import { type Codec, checkSize, checkUint } from '../codec.js';
+import { type Codec, checkSize, checkUint, zeroed } from '../codec.js';
 
 /** Maglev outer map key: a bare __u16 rev_nat_index (host order). */
 export const maglevKeyCodec: Codec<MaglevKey> = {
@@ -7,7 +7,7 @@ export const maglevKeyCodec: Codec<MaglevKey> = {
   size: 2,
   fields: [],
   encode(key) {
-    const buf = Buffer.alloc(2);
+    const buf = zeroed(2);
     buf.writeUInt16LE(checkUint(key.revNatId, 16, 'rev-NAT id'), 0);
     return buf;
   },
@@ -26,7 +26,7 @@ export const maglevTableCodec: Codec<MaglevValue> = {
   size: 4,
   fields: [],
   encode(value) {
-    const buf = Buffer.alloc(value.backendIds.length * 4);
+    const buf = zeroed(value.backendIds.length * 4);
     value.backendIds.forEach((id, i) => {
       buf.writeUInt32LE(checkUint(id, 32, 'backend id'), i * 4);
     });

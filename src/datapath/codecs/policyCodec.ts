@@ -1,5 +1,5 @@
 import type { Direction, PolicyKey, PolicyValue } from '../../maps/model.js';
-import { type Codec, checkSize, checkUint } from '../codec.js';
+import { type Codec, checkSize, checkUint, zeroed } from '../codec.js';
 import { protoName, protoNumber } from './l4proto.js';
 
 /** bpf/maps.h POLICY_PREFIX_*: key bits after prefixlen that take part in the match. */
@@ -26,7 +26,7 @@ export const policyKeyCodec: Codec<PolicyKey> = {
     { name: 'dport', offset: 14, size: 2 },
   ],
   encode(key) {
-    const buf = Buffer.alloc(16);
+    const buf = zeroed(16);
     const proto = protoNumber(key.proto);
     const portBits = proto === 0 ? 0 : checkUint(key.portPrefixLen, 8, 'port prefix length');
     if (portBits > 16) throw new TypeError(`port prefix length must be 0..16, got ${portBits}`);
@@ -66,7 +66,7 @@ export const policyEntryCodec: Codec<PolicyValue> = {
     { name: 'pad', offset: 1, size: 3 },
   ],
   encode(value) {
-    const buf = Buffer.alloc(4);
+    const buf = zeroed(4);
     buf.writeUInt8(value.verdict === 'deny' ? 1 : 0, 0);
     return buf;
   },

@@ -1,5 +1,5 @@
 import type { RevNatKey, RevNatValue } from '../../maps/model.js';
-import { type Codec, checkSize, checkUint } from '../codec.js';
+import { type Codec, checkSize, checkUint, zeroed } from '../codec.js';
 import { readIpv4, writeIpv4 } from '../ipv4.js';
 
 /** Reverse NAT key: a bare __u16 rev_nat_index (host order). */
@@ -8,7 +8,7 @@ export const revNatKeyCodec: Codec<RevNatKey> = {
   size: 2,
   fields: [],
   encode(key) {
-    const buf = Buffer.alloc(2);
+    const buf = zeroed(2);
     buf.writeUInt16LE(checkUint(key.id, 16, 'rev-NAT id'), 0);
     return buf;
   },
@@ -28,7 +28,7 @@ export const lb4ReverseNatCodec: Codec<RevNatValue> = {
     { name: 'pad', offset: 6, size: 2 },
   ],
   encode(value) {
-    const buf = Buffer.alloc(8);
+    const buf = zeroed(8);
     writeIpv4(buf, 0, value.address);
     buf.writeUInt16BE(checkUint(value.port, 16, 'rev-NAT port'), 4);
     return buf;

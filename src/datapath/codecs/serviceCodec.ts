@@ -1,5 +1,5 @@
 import type { ServiceKey, ServiceValue } from '../../maps/model.js';
-import { type Codec, checkSize, checkUint } from '../codec.js';
+import { type Codec, checkSize, checkUint, zeroed } from '../codec.js';
 import { readIpv4, writeIpv4 } from '../ipv4.js';
 import { protoName, protoNumber } from './l4proto.js';
 
@@ -16,7 +16,7 @@ export const lb4KeyCodec: Codec<ServiceKey> = {
     { name: 'pad', offset: 10, size: 2 },
   ],
   encode(key) {
-    const buf = Buffer.alloc(12);
+    const buf = zeroed(12);
     writeIpv4(buf, 0, key.address);
     buf.writeUInt16BE(checkUint(key.port, 16, 'service port'), 4);
     buf.writeUInt16LE(checkUint(key.slot, 16, 'service slot'), 6);
@@ -53,7 +53,7 @@ export const lb4ServiceCodec: Codec<ServiceValue, Pick<ServiceKey, 'slot'>> = {
     { name: 'pad', offset: 10, size: 2 },
   ],
   encode(value) {
-    const buf = Buffer.alloc(12);
+    const buf = zeroed(12);
     if (value.kind === 'master') {
       buf.writeUInt32LE(checkUint(value.affinityTimeoutSec, 32, 'affinity timeout'), 0);
       buf.writeUInt16LE(checkUint(value.count, 16, 'backend count'), 4);
