@@ -126,10 +126,22 @@ function sameEndpointValue(a: EndpointValue, b: EndpointValue): boolean {
   );
 }
 
-/** The endpoints map holds one endpoint per IP: the latest claim wins until it goes away. */
+/**
+ * The first of some keys in code-unit order. Two claims on one address (a stale pod, an IP
+ * reused before the old pod's delete arrived) are settled by key rather than by arrival, so
+ * the maps are a function of the current objects alone: a snapshot replays to the same maps
+ * as the log it summarises.
+ */
+function smallest(keys: readonly string[]): string | undefined {
+  let best: string | undefined;
+  for (const key of keys) if (best === undefined || key < best) best = key;
+  return best;
+}
+
+/** The endpoints map holds one endpoint per IP: the smallest endpoint key claiming it. */
 function flushEndpointIp(state: PolicyFoldState, ip: string, out: DeltaBuckets): void {
   const owners = state.endpointIpClaims.get(ip);
-  const owner = owners?.[owners.length - 1];
+  const owner = owners === undefined ? undefined : smallest(owners);
   const value = owner === undefined ? undefined : state.endpointsOut.get(owner)?.value;
   const before = state.endpointsMapOut.get(ip);
   if (value === undefined) {
@@ -145,14 +157,15 @@ function flushEndpointIp(state: PolicyFoldState, ip: string, out: DeltaBuckets):
 
 /**
  * The identity of an ipcache prefix: a node's address is the host (this node) or remote-node;
- * else a pod's IP is its pod's identity; else an ipBlock prefix its CIDR identity.
+ * else a pod's IP is its pod's identity (the smallest pod key if several claim it); else an
+ * ipBlock prefix its CIDR identity.
  */
 function resolveIpcache(state: PolicyFoldState, prefix: string): number | undefined {
   const claims = state.ipClaims.get(prefix);
   if (claims === undefined) return undefined;
   if (claims.nodes.size > 0)
     return claims.nodes.has(state.node) ? RESERVED_IDENTITY.host : RESERVED_IDENTITY.remoteNode;
-  const pod = claims.pods[claims.pods.length - 1];
+  const pod = smallest(claims.pods);
   if (pod !== undefined) return state.podDerived.get(pod)?.identity?.id;
   if (claims.cidr !== null) return claims.cidr.id;
   state.ipClaims.delete(prefix);

@@ -27,7 +27,8 @@ export interface LocalEndpointFacts {
 export function localEndpointFacts(state: PolicyFoldState, key: string): LocalEndpointFacts | null {
   if (key.startsWith(ORPHAN_ENDPOINT_PREFIX)) {
     const attachment = state.cni.get(key.slice(ORPHAN_ENDPOINT_PREFIX.length));
-    if (attachment === undefined || attachment.ips.length === 0) return null;
+    // A retried ADD may have replaced it with one that names a pod: then it is that pod's.
+    if (attachment === undefined || attachment.podKey !== null || attachment.ips.length === 0) return null;
     return isolated(attachment.ips, attachment.ifIndex, attachment.mac);
   }
   const attachment = latestAttachment(state, key);

@@ -80,7 +80,7 @@ export interface PodDerived {
 /** Who claims an ipcache prefix; the strongest claim gives its identity. */
 export interface IpClaims {
   readonly nodes: Set<string>;
-  /** Pod keys in claim order: the latest claim wins (a stale pod may still name a reused IP). */
+  /** Pod keys claiming the address (a stale pod may still name a reused IP); the smallest wins. */
   readonly pods: string[];
   cidr: CidrIdentity | null;
 }
