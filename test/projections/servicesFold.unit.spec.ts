@@ -263,6 +263,15 @@ describe('services fold: Kubernetes rules', () => {
     expect(frontends(t.applied)['10.96.0.10:80/TCP@external']!.master.affinityTimeoutSec).toBe(600);
   });
 
+  it('session affinity ClientIP: a timeout outside 1..86400 s is reported and the default used', () => {
+    const { applied, rejected } = foldServices([
+      svcEvent({ sessionAffinity: 'ClientIP', sessionAffinityTimeoutSeconds: 0 }),
+      sliceEvent(),
+    ]);
+    expect(frontends(applied)['10.96.0.10:80/TCP@external']!.master.affinityTimeoutSec).toBe(10800);
+    expect(rejected.join()).toMatch(/timeout 0 out of range/);
+  });
+
   it('several EndpointSlices of one Service are merged', () => {
     const { applied } = foldServices([
       svcEvent(),

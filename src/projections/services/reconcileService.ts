@@ -1,7 +1,15 @@
-import type { EndpointSliceUpserted } from '../../events/payloads.js';
+import type { EndpointSliceUpserted, ServiceUpserted } from '../../events/payloads.js';
 import type { MapEntry } from '../../maps/delta.js';
 import { mapKeyId } from '../../maps/keys.js';
-import { type BackendState, type MapName, SERVICE_FLAGS, type ServiceValue } from '../../maps/model.js';
+import {
+  type BackendState,
+  type MaglevValue,
+  type MapName,
+  type RevNatValue,
+  SERVICE_FLAGS,
+  type ServiceSlot,
+  type ServiceValue,
+} from '../../maps/model.js';
 import { collectCandidates, type PortBackends, type Selected, selectBackends } from './endpoints.js';
 import type { FoldContext } from './foldContext.js';
 import { type Frontend, serviceFrontends } from './frontends.js';
@@ -11,6 +19,17 @@ import { nextSlotOrder } from './slotOrder.js';
 
 /** Kubernetes' default ClientIP affinity timeout (3 hours). */
 export const DEFAULT_AFFINITY_TIMEOUT_SEC = 10800;
+
+/** The ClientIP affinity timeout: the given one if valid (1..86400 s, as the API validates), else the default. */
+function affinityTimeout(spec: ServiceUpserted, rejected: string[]): number {
+  const t = spec.sessionAffinityTimeoutSeconds;
+  if (t === null) return DEFAULT_AFFINITY_TIMEOUT_SEC;
+  if (Number.isInteger(t) && t >= 1 && t <= 86400) return t;
+  rejected.push(
+    `Service ${spec.namespace}/${spec.name}: sessionAffinity timeout ${t} out of range 1..86400; using ${DEFAULT_AFFINITY_TIMEOUT_SEC}`,
+  );
+  return DEFAULT_AFFINITY_TIMEOUT_SEC;
+}
 
 /** A new, empty record for a Service. */
 export function emptyServiceRecord(): ServiceRecord {
@@ -84,17 +103,35 @@ function acquire(state: ServicesState, ctx: FoldContext, b: Selected, old: Backe
   return ref.id;
 }
 
+/** Field-wise equality of two values of `map` (no allocation: this runs for every entry of a reconcile). */
 function sameValue(map: MapName, a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (map === 'maglev') {
-    const x = (a as { backendIds: readonly number[] }).backendIds;
-    const y = (b as { backendIds: readonly number[] }).backendIds;
-    return x.length === y.length && x.every((v, i) => v === y[i]);
+    const x = (a as MaglevValue).backendIds;
+    const y = (b as MaglevValue).backendIds;
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    return true;
   }
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  for (const k of Object.keys(x)) if (x[k] !== y[k]) return false;
-  return Object.keys(x).length === Object.keys(y).length;
+  if (map === 'revNat') {
+    const x = a as RevNatValue;
+    const y = b as RevNatValue;
+    return x.address === y.address && x.port === y.port;
+  }
+  const x = a as ServiceValue;
+  const y = b as ServiceValue;
+  if (x.kind === 'slot' || y.kind === 'slot')
+    return (
+      x.kind === y.kind &&
+      x.revNatId === y.revNatId &&
+      (x as ServiceSlot).backendId === (y as ServiceSlot).backendId
+    );
+  return (
+    x.count === y.count &&
+    x.revNatId === y.revNatId &&
+    x.flags === y.flags &&
+    x.affinityTimeoutSec === y.affinityTimeoutSec
+  );
 }
 
 function diffInto<M extends MapName>(
@@ -175,7 +212,7 @@ export function reconcileService(state: ServicesState, ctx: FoldContext, svcKey:
   const maglevEntries = new Map<string, MapEntry<'maglev'>>();
   const maglevMemo = new Map<string, { readonly signature: string; readonly table: readonly number[] }>();
   const affinity = spec?.sessionAffinity === 'ClientIP';
-  const timeout = affinity ? (spec?.sessionAffinityTimeoutSeconds ?? DEFAULT_AFFINITY_TIMEOUT_SEC) : 0;
+  const timeout = affinity && spec !== null ? affinityTimeout(spec, ctx.rejected) : 0;
   const iLocal = spec?.internalTrafficPolicy === 'Local';
   const eLocal = spec?.externalTrafficPolicy === 'Local';
 
