@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BpfObject } from '../../src/datapath/bpfObject.js';
+import { BpfObject, openPinnedLink, unpin } from '../../src/datapath/bpfObject.js';
 import type { KernelMap } from '../../src/datapath/kernelMap.js';
 import type { NativeLink } from '../../src/datapath/native.js';
 import { BPF_OBJECTS } from '../../src/datapath/paths.js';
@@ -149,6 +150,20 @@ describe.skipIf(skip !== undefined)(
       expect(r.codes).toEqual({});
       expect(Object.values(r.backends ?? {}).reduce((a, b) => a + b, 0)).toBe(300);
       svc.remove();
+    });
+
+    it('a pinned link outlives its handle and is detached later through its pin', () => {
+      const path = `${pinRoot}/link_getpeername4`;
+      const link = lb!.attachCgroup('cairn_getpeername4', cgroup!);
+      link.pin(path);
+      link.close(); // a pinned link stays attached
+      const again = openPinnedLink(path);
+      expect(again.info()).toMatchObject({ pinPath: path });
+      expect(again.info().progId).toBeGreaterThan(0);
+      again.detach();
+      expect(existsSync(path)).toBe(false);
+      lb!.pinProgram('cairn_connect4', `${pinRoot}/prog_connect4`);
+      expect(unpin(`${pinRoot}/prog_connect4`)).toBe(true);
     });
   },
 );

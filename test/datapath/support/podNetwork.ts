@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProbeClient } from './probeClient.js';
 import { run, tryRun, uniqueSuffix } from './scratch.js';
@@ -59,7 +59,8 @@ export class PodNetwork {
     run('ip', ['-n', pod.netns, 'route', 'add', 'default', 'via', pod.gateway]);
     run('ip', ['addr', 'add', `${pod.gateway}/30`, 'dev', pod.hostIf]);
     run('ip', ['link', 'set', pod.hostIf, 'up']);
-    run('sysctl', ['-q', '-w', `net.ipv4.conf.${pod.hostIf}.forwarding=1`]);
+    // Per-device forwarding: the machine's global ip_forward stays as it is.
+    writeFileSync(`/proc/sys/net/ipv4/conf/${pod.hostIf}/forwarding`, '1');
   }
 
   /** Starts a TCP server answering "pong" inside `pod`'s netns. */
