@@ -10,6 +10,7 @@
 #include "btf_layout.h"
 #include "errors.h"
 #include "map_handle.h"
+#include "map_ops.h"
 #include "object_handle.h"
 
 namespace cairn {
@@ -70,6 +71,12 @@ Napi::Value IfIndex(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), idx);
 }
 
+Napi::Value SimulateNoBatchJs(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsBoolean()) ThrowTypeError(info.Env(), "on must be a boolean");
+  SimulateNoBatch(info[0].As<Napi::Boolean>().Value());
+  return info.Env().Undefined();
+}
+
 Napi::Value NumPossibleCpus(const Napi::CallbackInfo& info) {
   int n = libbpf_num_possible_cpus();
   if (n < 0) ThrowBpfError(info.Env(), "num possible cpus", n, "");
@@ -89,6 +96,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unpin", Napi::Function::New(env, Unpin));
   exports.Set("detachTc", Napi::Function::New(env, DetachTc));
   exports.Set("ifIndex", Napi::Function::New(env, IfIndex));
+  exports.Set("simulateNoBatch", Napi::Function::New(env, SimulateNoBatchJs));
   exports.Set("numPossibleCpus", Napi::Function::New(env, NumPossibleCpus));
   exports.Set("btfStruct", Napi::Function::New(env, BtfStruct));
   exports.Set("btfMapLayout", Napi::Function::New(env, BtfMapLayout));

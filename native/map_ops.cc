@@ -6,12 +6,42 @@
 #include <linux/bpf.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 namespace cairn {
 
 namespace {
-constexpr int kENOTSUPP = 524;  // kernel-internal "operation not supported" (no batch op for the type)
+constexpr int kENOTSUPP = 524;
+
+// When set, every batch syscall fails as on a kernel without BPF_MAP_*_BATCH, so tests can
+// exercise the per-element fallback on a kernel that has them all.
+std::atomic<bool> simulateNoBatch{false};
+
+int LookupBatch(int fd, void* in, void* out, void* keys, void* values, __u32* count,
+                const struct bpf_map_batch_opts* opts) {
+  if (simulateNoBatch.load()) {
+    errno = kENOTSUPP;
+    return -1;
+  }
+  return bpf_map_lookup_batch(fd, in, out, keys, values, count, opts);
+}
+
+int UpdateBatch(int fd, const void* keys, const void* values, __u32* count, const struct bpf_map_batch_opts* opts) {
+  if (simulateNoBatch.load()) {
+    errno = kENOTSUPP;
+    return -1;
+  }
+  return bpf_map_update_batch(fd, keys, values, count, opts);
+}
+
+int DeleteBatch(int fd, const void* keys, __u32* count, const struct bpf_map_batch_opts* opts) {
+  if (simulateNoBatch.load()) {
+    errno = kENOTSUPP;
+    return -1;
+  }
+  return bpf_map_delete_batch(fd, keys, count, opts);
+}  // kernel-internal "operation not supported" (no batch op for the type)
 
 bool IsPerCpu(uint32_t type) {
   return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
@@ -23,6 +53,8 @@ bool IsArray(uint32_t type) {
          type == BPF_MAP_TYPE_PROG_ARRAY || type == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
 }
 }  // namespace
+
+void SimulateNoBatch(bool on) { simulateNoBatch.store(on); }
 
 bool BatchUnsupported(int err) { return err == -kENOTSUPP || err == -EOPNOTSUPP || err == -EINVAL; }
 
@@ -90,7 +122,7 @@ int DumpMap(const MapMeta& meta, bool allowBatch, DumpResult& out) {
     out.values.resize((base + chunk) * meta.valueStride);
     __u32 n = chunk;
     LIBBPF_OPTS(bpf_map_batch_opts, opts);
-    int ret = bpf_map_lookup_batch(meta.fd, first ? nullptr : inBatch.data(), outBatch.data(),
+    int ret = LookupBatch(meta.fd, first ? nullptr : inBatch.data(), outBatch.data(),
                                    out.keys.data() + base * meta.keySize, out.values.data() + base * meta.valueStride,
                                    &n, &opts);
     int err = ret ? -errno : 0;
@@ -144,7 +176,7 @@ int UpdateMany(const MapMeta& meta, const uint8_t* keys, const uint8_t* values, 
   if (allowBatch && (flags & ~static_cast<uint64_t>(BPF_F_LOCK)) == 0) {
     __u32 count = static_cast<__u32>(n);
     LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = flags);
-    int ret = bpf_map_update_batch(meta.fd, keys, values, &count, &opts);
+    int ret = UpdateBatch(meta.fd, keys, values, &count, &opts);
     if (ret == 0) {
       done = n;
       usedBatch = true;
@@ -174,7 +206,7 @@ int DeleteMany(const MapMeta& meta, const uint8_t* keys, size_t n, bool allowBat
   while (allowBatch && pos < n) {
     __u32 count = static_cast<__u32>(n - pos);
     LIBBPF_OPTS(bpf_map_batch_opts, opts);
-    int ret = bpf_map_delete_batch(meta.fd, keys + pos * meta.keySize, &count, &opts);
+    int ret = DeleteBatch(meta.fd, keys + pos * meta.keySize, &count, &opts);
     if (ret == 0) {
       deleted += count;
       usedBatch = true;

@@ -49,6 +49,9 @@ int UpdateMany(const MapMeta& meta, const uint8_t* keys, const uint8_t* values, 
 int DeleteMany(const MapMeta& meta, const uint8_t* keys, size_t n, bool allowBatch, size_t& deleted,
                bool& usedBatch);
 
+/** Makes batch syscalls fail with ENOTSUPP (tests of the fallback on a kernel that has them). */
+void SimulateNoBatch(bool on);
+
 /** True when err means "this kernel/map type has no batch operation". */
 bool BatchUnsupported(int err);
 

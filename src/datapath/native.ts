@@ -109,6 +109,8 @@ export interface NativeBinding {
   detachTc(ifindex: number, attachPoint: 'ingress' | 'egress', priority: number, handle: number): boolean;
   ifIndex(ifname: string): number;
   numPossibleCpus(): number;
+  /** Test hook: batch syscalls fail with ENOTSUPP, as on a kernel without them (process-wide). */
+  simulateNoBatch(on: boolean): void;
   btfStruct(objectPath: string, structName: string): BtfTypeLayout | undefined;
   btfMapLayout(
     objectPath: string,

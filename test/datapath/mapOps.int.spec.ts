@@ -119,7 +119,7 @@ describe.skipIf(skip !== undefined)('map operations on the real kernel', () => {
     backends.close();
   });
 
-  it('LPM trie: longest prefix wins; batch falls back to per-element', async () => {
+  it('LPM trie: longest prefix wins; batch ops', async () => {
     const ipcache = policy.map('ipcache');
     const entries: MapEntry<'ipcache'>[] = [
       { key: { cidr: '0.0.0.0/0' }, value: { identity: 2 } },
@@ -297,5 +297,29 @@ describe.skipIf(skip !== undefined)('map operations on the real kernel', () => {
     });
     backends.delete({ id: 31 });
     backends.close();
+  });
+
+  it('without kernel batch ops, the batch calls fall back to one syscall per element', async () => {
+    const backends = lb.map('backends');
+    const ipcache = policy.map('ipcache');
+    const entries = Array.from({ length: 300 }, (_, i) => backend(i + 1));
+    nativeBinding().simulateNoBatch(true);
+    try {
+      expect(await backends.updateMany(entries)).toEqual({ count: 300, batch: false });
+      const raw = await backends.raw.lookupBatch();
+      expect({ count: raw.count, batch: raw.batch }).toEqual({ count: 300, batch: false });
+      expect(await backends.deleteMany([{ id: 1000 }, ...entries.map((e) => e.key)])).toEqual({
+        count: 300,
+        batch: false,
+      });
+      const cidrs = [{ key: { cidr: '10.2.0.0/16' }, value: { identity: 7 } }];
+      expect(await ipcache.updateMany(cidrs)).toEqual({ count: 1, batch: false });
+      expect(await ipcache.readAll()).toEqual(cidrs);
+      expect(await ipcache.deleteMany(cidrs.map((c) => c.key))).toEqual({ count: 1, batch: false });
+    } finally {
+      nativeBinding().simulateNoBatch(false);
+      backends.close();
+      ipcache.close();
+    }
   });
 });
