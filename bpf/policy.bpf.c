@@ -92,8 +92,15 @@ static __always_inline void ct_remember(const struct flow4 *flow)
 {
 	struct ct4_key key;
 	struct ct4_val val = { .last_seen_ns = bpf_ktime_get_ns() };
+	struct ct4_val *seen;
 
 	ct_key_of(&key, flow, 0);
+	/* Known flows only refresh their timestamp in place: no map update per packet. */
+	seen = bpf_map_lookup_elem(&cairn_ct4, &key);
+	if (seen) {
+		seen->last_seen_ns = val.last_seen_ns;
+		return;
+	}
 	bpf_map_update_elem(&cairn_ct4, &key, &val, BPF_ANY);
 }
 

@@ -60,9 +60,14 @@ static __always_inline struct lb4_backend *affinity_backend(struct lb_affinity_k
 		return 0;
 	if (bpf_ktime_get_ns() - aval->last_used_ns > (__u64)timeout_sec * NSEC_PER_SEC)
 		return 0;
+	struct lb4_backend *be;
+
 	*backend_id = aval->backend_id;
-	/* A backend that is gone (or draining) must not keep its clients. */
-	return bpf_map_lookup_elem(&cairn_lb4_be, backend_id);
+	be = bpf_map_lookup_elem(&cairn_lb4_be, backend_id);
+	/* A backend that is gone, draining or quarantined must not keep attracting new connections. */
+	if (!be || be->state != BE_STATE_ACTIVE)
+		return 0;
+	return be;
 }
 
 static __always_inline int refuse(int err)
