@@ -15,7 +15,7 @@ import type {
   PolicyRule,
 } from '../../../src/events/payloads.js';
 import type { MapDelta } from '../../../src/maps/delta.js';
-import { applyDeltas, emptyDesiredMaps, type MutableDesiredMaps } from '../../../src/maps/keys.js';
+import { applyDeltas, type MutableDesiredMaps, mergeDesiredMaps } from '../../../src/maps/keys.js';
 import { policyDesired, policyFold } from '../../../src/projections/policy/policyFold.js';
 import type { PolicyFoldState } from '../../../src/projections/policy/policyState.js';
 import { DatapathModel } from '../../../src/projections/policy/verdict.js';
@@ -206,7 +206,7 @@ export interface Folded {
   /** Every delta, in order. */
   readonly deltas: MapDelta[];
   readonly rejected: string[];
-  /** The deltas applied to empty maps. */
+  /** The deltas applied to the maps of `from` (empty maps when folding from the start). */
   readonly applied: MutableDesiredMaps;
   readonly model: DatapathModel;
 }
@@ -214,6 +214,8 @@ export interface Folded {
 /** Folds `events` for `nodeName` from the initial state. */
 export function foldEvents(nodeName: string, events: readonly AnyEvent[], from?: PolicyFoldState): Folded {
   let state = from ?? policyFold.init(nodeName);
+  // Continuing from a state: the maps as they were, before this batch changes the state in place.
+  const applied = mergeDesiredMaps([from === undefined ? {} : policyDesired(from)]);
   const deltas: MapDelta[] = [];
   const rejected: string[] = [];
   for (const e of events) {
@@ -222,6 +224,6 @@ export function foldEvents(nodeName: string, events: readonly AnyEvent[], from?:
     deltas.push(...result.deltas);
     rejected.push(...(result.rejected ?? []));
   }
-  const applied = applyDeltas(emptyDesiredMaps(), deltas);
+  applyDeltas(applied, deltas);
   return { state, deltas, rejected, applied, model: new DatapathModel(policyDesired(state)) };
 }
