@@ -89,13 +89,23 @@ describe.skipIf(skip !== undefined)(
       svc.remove();
     });
 
-    it('session affinity keeps a client on one backend', async () => {
+    it('session affinity keeps a client on one backend until it drains', async () => {
       const vip = randomClusterIp();
       const flags = SERVICE_FLAGS.clusterIP | SERVICE_FLAGS.sessionAffinity;
       const svc = new ServiceWriter(services, { address: vip, port: 8080, proto: 'TCP' }, 3, flags, 60);
       svc.set([1, 2, 3]);
       const r = await client!.request({ op: 'tcpLoop', host: vip, port: 8080, n: 20 });
       expect(Object.values(r.backends ?? {})).toEqual([20]);
+      // Draining the remembered backend (state terminating, out of the slots) moves the client.
+      const name = Object.keys(r.backends ?? {})[0]!;
+      const id = ['a', 'b', 'c'].indexOf(name) + 1;
+      const drained = backends.lookup({ id })!;
+      backends.update({ id }, { ...drained, state: 'terminating' });
+      svc.set([1, 2, 3].filter((b) => b !== id));
+      const after = await client!.request({ op: 'tcpLoop', host: vip, port: 8080, n: 10 });
+      expect(after.backends?.[name]).toBeUndefined();
+      expect(Object.values(after.backends ?? {})).toEqual([10]);
+      backends.update({ id }, drained);
       svc.remove();
     });
 
