@@ -7,27 +7,43 @@
  *
  *   node --expose-gc --import tsx bench/projection-services.ts [--quick]
  *
- * Prints JSON on stdout and a small chart on stderr. Every Service has a ClusterIP and one TCP
+ * Prints JSON on stdout (and, without --quick, to bench/results/projection-services.json) and a
+ * small chart on stderr. Every Service has a ClusterIP and one TCP
  * port; one in ten also has an ExternalIP, hence a Maglev table. The state-size runs use a
  * Maglev table size of 1021 (not the default 16381) so 100k Services fit in memory with the same
  * setting at every size; one extra measurement gives the cost of a change at M = 16381.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AnyEvent } from '../src/events/envelope.js';
 import { actorNamed } from '../src/events/envelope.js';
-import type { EndpointSliceUpserted, EventPayloads, EventType, ServiceUpserted } from '../src/events/payloads.js';
+import type {
+  EndpointSliceUpserted,
+  EventPayloads,
+  EventType,
+  ServiceUpserted,
+} from '../src/events/payloads.js';
 import { servicesDesired, servicesFold } from '../src/projections/services/servicesFold.js';
 import type { ServicesState } from '../src/projections/services/servicesState.js';
 
 const quick = process.argv.includes('--quick');
 const SIZES = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
 const BACKENDS = 10;
-const CHANGES = quick ? 500 : 2_000;
+const CHANGES = quick ? 500 : 5_000;
 const M = 1021;
 
 let seq = 0;
 function ev<T extends EventType>(type: T, payload: EventPayloads[T]): AnyEvent {
   seq++;
-  return { id: `${type}/${seq}`, cluster: 'bench', source: 'apiwatch', actor: actorNamed('bench'), timeMs: seq, causation: null, type, payload } as AnyEvent;
+  return {
+    id: `${type}/${seq}`,
+    cluster: 'bench',
+    source: 'apiwatch',
+    actor: actorNamed('bench'),
+    timeMs: seq,
+    causation: null,
+    type,
+    payload,
+  } as AnyEvent;
 }
 
 const ip = (base: number, i: number) => `${base}.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
@@ -99,14 +115,19 @@ function changes(state: ServicesState, n: number, count: number, only?: (i: numb
     rng = (Math.imul(rng, 1103515245) + 12345) >>> 0;
     let i = rng % n;
     while (only !== undefined && !only(i)) i = (i + 1) % n;
-    const e = k % 2 === 0 ? ev('EndpointSliceUpserted', slice(i, k + 1)) : ev('ServiceUpserted', service(i, k + 2));
+    const e =
+      k % 2 === 0 ? ev('EndpointSliceUpserted', slice(i, k + 1)) : ev('ServiceUpserted', service(i, k + 2));
     const t0 = process.hrtime.bigint();
     const r = servicesFold.apply(state, e);
     samples.push(Number(process.hrtime.bigint() - t0) / 1e3);
     deltas += r.deltas.length;
   }
   samples.sort((a, b) => a - b);
-  return { median_us: round(quantile(samples, 0.5)), p99_us: round(quantile(samples, 0.99)), mean_deltas: round(deltas / count) };
+  return {
+    median_us: round(quantile(samples, 0.5)),
+    p99_us: round(quantile(samples, 0.99)),
+    mean_deltas: round(deltas / count),
+  };
 }
 
 /** Baseline: rebuild the whole desired state (O(all Services)) per change. */
@@ -134,7 +155,7 @@ for (const n of SIZES) {
   if (n === SIZES[SIZES.length - 1]) {
     throughput = { events, seconds: round(seconds), events_per_s: Math.round(events / seconds) };
   }
-  changes(state, n, 200); // warm-up
+  changes(state, n, 2_000); // warm-up: JIT and the first old-space growth
   const change = changes(state, n, CHANGES);
   const full = baseline(state, n >= 100_000 ? 3 : 5);
   gc?.();
@@ -148,7 +169,15 @@ for (const n of SIZES) {
     heap_used_mib: mib(after.heapUsed),
     heap_delta_mib: mib(after.heapUsed - before.heapUsed),
   });
-  if (n === 100_000) memory = { services: n, backends_per_service: BACKENDS, maglev_table_size: M, rss_mib: mib(after.rss), heap_used_mib: mib(after.heapUsed), gc_exposed: gc !== undefined };
+  if (n === 100_000)
+    memory = {
+      services: n,
+      backends_per_service: BACKENDS,
+      maglev_table_size: M,
+      rss_mib: mib(after.rss),
+      heap_used_mib: mib(after.heapUsed),
+      gc_exposed: gc !== undefined,
+    };
   // keep `state` alive until measured, then drop it before the next size
   void state.services.size;
 }
@@ -174,6 +203,10 @@ const result = {
   memory_100k: memory,
 };
 console.log(JSON.stringify(result, null, 2));
+if (!quick) {
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/projection-services.json', `${JSON.stringify(result, null, 2)}\n`);
+}
 
 // The picture: per-change median vs the full-rebuild baseline, log-scaled bars.
 const bar = (us: number) => '#'.repeat(Math.max(1, Math.round(Math.log10(us + 1) * 10)));

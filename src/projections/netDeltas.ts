@@ -17,8 +17,9 @@ interface Net {
 export class DeltaNetter {
   private readonly byKey = new Map<string, Net>();
 
-  add(delta: FoldDelta): void {
-    const id = `${delta.map}\u0000${mapKeyId(delta.map, delta.key as never)}`;
+  /** Adds one delta; `keyId` is `mapKeyId(delta.map, delta.key)` when the caller already has it. */
+  add(delta: FoldDelta, keyId?: string): void {
+    const id = `${delta.map}\u0000${keyId ?? mapKeyId(delta.map, delta.key as never)}`;
     const net = this.byKey.get(id);
     if (net === undefined)
       this.byKey.set(id, { createdFirst: delta.op === 'upsert' && delta.created === true, last: delta });

@@ -14,7 +14,7 @@ import { collectCandidates, type PortBackends, type Selected, selectBackends } f
 import type { FoldContext } from './foldContext.js';
 import { type Frontend, serviceFrontends } from './frontends.js';
 import { maglevTable } from './maglev.js';
-import type { ServiceRecord, ServicesState } from './servicesState.js';
+import type { MaglevMemo, ServiceRecord, ServicesState } from './servicesState.js';
 import { nextSlotOrder } from './slotOrder.js';
 
 /** Kubernetes' default ClientIP affinity timeout (3 hours). */
@@ -38,10 +38,10 @@ export function emptyServiceRecord(): ServiceRecord {
     claims: new Set(),
     refs: new Map(),
     orders: new Map(),
-    maglev: new Map(),
-    services: new Map(),
-    revNat: new Map(),
-    maglevEntries: new Map(),
+    maglev: null,
+    services: [],
+    revNat: [],
+    maglevEntries: [],
   };
 }
 
@@ -137,18 +137,24 @@ function sameValue(map: MapName, a: unknown, b: unknown): boolean {
 function diffInto<M extends MapName>(
   ctx: FoldContext,
   map: M,
-  before: Map<string, MapEntry<M>>,
-  after: Map<string, MapEntry<M>>,
+  before: readonly MapEntry<M>[],
+  after: readonly MapEntry<M>[],
 ): void {
-  for (const [id, e] of before)
-    if (!after.has(id)) ctx.deltas.add({ map, op: 'delete', key: e.key } as never);
-  for (const [id, e] of after) {
-    const old = before.get(id);
-    if (old === undefined)
-      ctx.deltas.add({ map, op: 'upsert', key: e.key, value: e.value, created: true } as never);
-    else if (!sameValue(map, old.value, e.value))
-      ctx.deltas.add({ map, op: 'upsert', key: e.key, value: e.value } as never);
+  if (before.length === 0 && after.length === 0) return;
+  const old = new Map<string, MapEntry<M>>();
+  for (const e of before) old.set(mapKeyId(map, e.key), e);
+  for (const e of after) {
+    const id = mapKeyId(map, e.key);
+    const prev = old.get(id);
+    if (prev === undefined)
+      ctx.deltas.add({ map, op: 'upsert', key: e.key, value: e.value, created: true } as never, id);
+    else {
+      old.delete(id);
+      if (!sameValue(map, prev.value, e.value))
+        ctx.deltas.add({ map, op: 'upsert', key: e.key, value: e.value } as never, id);
+    }
   }
+  for (const [id, e] of old) ctx.deltas.add({ map, op: 'delete', key: e.key } as never, id);
 }
 
 /**
@@ -207,10 +213,10 @@ export function reconcileService(state: ServicesState, ctx: FoldContext, svcKey:
     return order;
   };
 
-  const services = new Map<string, MapEntry<'services'>>();
-  const revNat = new Map<string, MapEntry<'revNat'>>();
-  const maglevEntries = new Map<string, MapEntry<'maglev'>>();
-  const maglevMemo = new Map<string, { readonly signature: string; readonly table: readonly number[] }>();
+  const services: MapEntry<'services'>[] = [];
+  const revNat: MapEntry<'revNat'>[] = [];
+  const maglevEntries: MapEntry<'maglev'>[] = [];
+  let maglevMemo: Map<string, MaglevMemo> | null = null;
   const affinity = spec?.sessionAffinity === 'ClientIP';
   const timeout = affinity && spec !== null ? affinityTimeout(spec, ctx.rejected) : 0;
   const iLocal = spec?.internalTrafficPolicy === 'Local';
@@ -225,7 +231,7 @@ export function reconcileService(state: ServicesState, ctx: FoldContext, svcKey:
   ) => {
     const add = (slot: number, value: ServiceValue) => {
       const key = { address: f.address, port: f.port, proto: f.proto, slot, scope };
-      services.set(mapKeyId('services', key), { key, value });
+      services.push({ key, value });
     };
     add(0, { kind: 'master', count: order.length, revNatId, flags, affinityTimeoutSec: timeout });
     for (let i = 0; i < order.length; i++)
@@ -235,7 +241,7 @@ export function reconcileService(state: ServicesState, ctx: FoldContext, svcKey:
   for (const f of owned) {
     const revNatId = state.frontends.get(f.id)!.revNatId;
     let flags = f.typeFlags | (affinity ? SERVICE_FLAGS.sessionAffinity : 0);
-    revNat.set(String(revNatId), { key: { id: revNatId }, value: { address: f.address, port: f.port } });
+    revNat.push({ key: { id: revNatId }, value: { address: f.address, port: f.port } });
     if (!f.external) {
       if (iLocal) flags |= SERVICE_FLAGS.internalLocal;
       put(f, 'external', orderOf(f, iLocal), revNatId, flags);
@@ -251,6 +257,7 @@ export function reconcileService(state: ServicesState, ctx: FoldContext, svcKey:
     if (twoScopes) put(f, 'internal', orderOf(f, false), revNatId, flags);
     if (extOrder.length > 0) {
       const ok = `${f.portName}/${f.proto}/${eLocal ? 'local' : 'cluster'}`;
+      maglevMemo ??= new Map();
       let memo = maglevMemo.get(ok);
       if (memo === undefined) {
         const members = extOrder.map((k) => ({ key: k, id: idsByKey.get(k)! }));
@@ -258,14 +265,14 @@ export function reconcileService(state: ServicesState, ctx: FoldContext, svcKey:
           .map((m) => `${m.key}=${m.id}`)
           .sort()
           .join(',');
-        const prev = rec.maglev.get(ok);
+        const prev = rec.maglev?.get(ok);
         memo =
           prev?.signature === signature
             ? prev
             : { signature, table: maglevTable(members, state.maglevTableSize) };
         maglevMemo.set(ok, memo);
       }
-      maglevEntries.set(String(revNatId), { key: { revNatId }, value: { backendIds: memo.table } });
+      maglevEntries.push({ key: { revNatId }, value: { backendIds: memo.table } });
     }
   }
 

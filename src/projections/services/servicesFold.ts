@@ -127,14 +127,14 @@ function commit(s: ServicesState, ctx: FoldContext): void {
       continue;
     }
     const state = ref.active > 0 ? 'active' : 'terminating';
-    if (ref.emitted?.state === state) continue;
+    if (ref.emitted === state) continue;
     const created = ref.emitted === null;
-    ref.emitted = { address: ref.address, port: ref.port, proto: ref.proto, state };
+    ref.emitted = state;
     ctx.deltas.add({
       map: 'backends',
       op: 'upsert',
       key: { id: ref.id },
-      value: ref.emitted,
+      value: { address: ref.address, port: ref.port, proto: ref.proto, state },
       ...(created ? { created: true } : {}),
     });
   }
@@ -215,14 +215,15 @@ export function servicesDesired(
   const maglev = new Map<string, MapEntry<'maglev'>>();
   const backends = new Map<string, MapEntry<'backends'>>();
   for (const rec of s.services.values()) {
-    for (const [id, e] of rec.services) services.set(id, e);
-    for (const [id, e] of rec.revNat) revNat.set(id, e);
-    for (const [id, e] of rec.maglevEntries) maglev.set(id, e);
+    for (const e of rec.services) services.set(mapKeyId('services', e.key), e);
+    for (const e of rec.revNat) revNat.set(mapKeyId('revNat', e.key), e);
+    for (const e of rec.maglevEntries) maglev.set(mapKeyId('maglev', e.key), e);
   }
   for (const ref of s.backends.values()) {
     if (ref.emitted === null) continue;
     const k = { id: ref.id };
-    backends.set(mapKeyId('backends', k), { key: k, value: ref.emitted });
+    const value = { address: ref.address, port: ref.port, proto: ref.proto, state: ref.emitted };
+    backends.set(mapKeyId('backends', k), { key: k, value });
   }
   return { services, backends, revNat, maglev };
 }

@@ -11,8 +11,14 @@ export interface BackendRef {
   readonly proto: BackendValue['proto'];
   active: number;
   terminating: number;
-  /** The value last emitted for the backends map, null before the first upsert. */
-  emitted: BackendValue | null;
+  /** The state last emitted for the backends map, null before the first upsert. */
+  emitted: BackendState | null;
+}
+
+/** A Maglev table and the `key=id` list it was computed from. */
+export interface MaglevMemo {
+  readonly signature: string;
+  readonly table: readonly number[];
 }
 
 /** A frontend (address:port/proto) and the Services that claim it: the first owns it, later ones wait. */
@@ -31,11 +37,15 @@ export interface ServiceRecord {
   refs: Map<string, BackendState>;
   /** Slot order per `portName/proto/policy`, kept stable across changes. */
   orders: Map<string, string[]>;
-  /** Last Maglev table per order key, reused while the backend ids are unchanged. */
-  maglev: Map<string, { readonly signature: string; readonly table: readonly number[] }>;
-  services: Map<string, MapEntry<'services'>>;
-  revNat: Map<string, MapEntry<'revNat'>>;
-  maglevEntries: Map<string, MapEntry<'maglev'>>;
+  /** Last Maglev table per order key, reused while the backend ids are unchanged (null: none). */
+  maglev: Map<string, MaglevMemo> | null;
+  /**
+   * The entries this Service owns, as plain arrays: 100k Services hold millions of entries, so
+   * no per-entry id string or Map slot is kept; a reconcile indexes the old ones transiently.
+   */
+  services: MapEntry<'services'>[];
+  revNat: MapEntry<'revNat'>[];
+  maglevEntries: MapEntry<'maglev'>[];
 }
 
 export interface SliceRecord {
