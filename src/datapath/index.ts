@@ -26,3 +26,4 @@ export type {
   TcAttachment,
 } from './native.js';
 export { ADDON_PATH, BPF_OBJECTS, BPFFS_ROOT, CGROUP2_ROOT, DEFAULT_PIN_ROOT } from './paths.js';
+export { POLICY_PROGRAMS, SOCK_LB_PROGRAMS } from './programs.js';

@@ -5,6 +5,7 @@ import { BpfObject, openPinnedLink, unpin } from '../../src/datapath/bpfObject.j
 import type { KernelMap } from '../../src/datapath/kernelMap.js';
 import type { NativeLink } from '../../src/datapath/native.js';
 import { BPF_OBJECTS } from '../../src/datapath/paths.js';
+import { SOCK_LB_PROGRAMS } from '../../src/datapath/programs.js';
 import { SERVICE_FLAGS } from '../../src/maps/model.js';
 import { startTcpBackend, startUdpBackend } from './support/backendServers.js';
 import { kernelTestsSkipReason } from './support/datapathPrereq.js';
@@ -13,8 +14,6 @@ import { makeCgroup, makePinDir, removeCgroup, removePinDir } from './support/sc
 import { ServiceWriter } from './support/serviceWriter.js';
 
 const skip = kernelTestsSkipReason();
-
-const PROGRAMS = ['cairn_connect4', 'cairn_sendmsg4', 'cairn_recvmsg4', 'cairn_getpeername4'];
 
 /** A ClusterIP nobody routes: traffic to it only works if the cgroup program translates it. */
 function randomClusterIp(): string {
@@ -40,7 +39,7 @@ describe.skipIf(skip !== undefined)(
       pinRoot = makePinDir();
       cgroup = makeCgroup();
       lb = BpfObject.open(BPF_OBJECTS.sockLb, { pinRoot });
-      for (const program of PROGRAMS) links.push(lb.attachCgroup(program, cgroup));
+      for (const program of SOCK_LB_PROGRAMS) links.push(lb.attachCgroup(program, cgroup));
       services = lb.map('services');
       backends = lb.map('backends');
       revNat = lb.map('revNat');
@@ -116,6 +115,23 @@ describe.skipIf(skip !== undefined)(
       const r = await client!.request({ op: 'udp', host: vip, port: 53, message: 'ping' });
       expect(r).toMatchObject({ ok: true, data: 'u:ping', from: `${vip}:53` });
       svc.remove();
+    });
+
+    it('dual-stack sockets: a v4-mapped ClusterIP is balanced too (connect6/sendmsg6/recvmsg6/getpeername6)', async () => {
+      const vip = randomClusterIp();
+      const tcp = new ServiceWriter(services, { address: vip, port: 80, proto: 'TCP' }, 8);
+      const udp = new ServiceWriter(services, { address: vip, port: 53, proto: 'UDP' }, 9);
+      tcp.set([3]);
+      udp.set([10]);
+      expect(await client!.tcp(`::ffff:${vip}`, 80)).toMatchObject({
+        ok: true,
+        data: 'c',
+        peer: `::ffff:${vip}:80`,
+      });
+      const r = await client!.request({ op: 'udp', host: `::ffff:${vip}`, port: 53, message: 'six' });
+      expect(r).toMatchObject({ ok: true, data: 'u:six', from: `::ffff:${vip}:53` });
+      tcp.remove();
+      udp.remove();
     });
 
     it('removing the last backend makes new connects fail with ECONNREFUSED', async () => {
