@@ -15,13 +15,15 @@ const ANY_PEER = 0;
 /**
  * The policy entries of one local endpoint: the union of every rule of every policy selecting
  * it (policies are additive). A direction no selecting policy covers is not enforced and gets no
- * entries. Costs O(the entries of this endpoint).
+ * entries. Costs O(the entries of this endpoint); with `only`, just the entries naming that
+ * peer identity are computed (the flags are still complete).
  */
 export function endpointPolicy(
   state: PolicyFoldState,
   endpointId: number,
   policies: Iterable<CompiledPolicy>,
   containerPorts: readonly ContainerPort[],
+  only: number | null = null,
 ): EndpointPolicy {
   let flags = 0;
   const entries = new Map<string, PolicyKey>();
@@ -38,11 +40,11 @@ export function endpointPolicy(
   for (const policy of policies) {
     if (policy.ingress !== null) {
       flags |= ENDPOINT_FLAGS.ingressEnforced;
-      for (const rule of policy.ingress) addRule(state, rule, 'ingress', containerPorts, add);
+      for (const rule of policy.ingress) addRule(state, rule, 'ingress', containerPorts, add, only);
     }
     if (policy.egress !== null) {
       flags |= ENDPOINT_FLAGS.egressEnforced;
-      for (const rule of policy.egress) addRule(state, rule, 'egress', containerPorts, add);
+      for (const rule of policy.egress) addRule(state, rule, 'egress', containerPorts, add, only);
     }
   }
   return { flags, entries };
@@ -56,8 +58,11 @@ type Add = (
   portPrefixLen: number,
 ) => void;
 
-function peerIdentities(rule: CompiledRule): Set<number> {
-  if (rule.anyPeer) return new Set([ANY_PEER]);
+const NONE: ReadonlySet<number> = new Set();
+
+function peerIdentities(rule: CompiledRule, only: number | null): ReadonlySet<number> {
+  if (rule.anyPeer) return only === null || only === ANY_PEER ? new Set([ANY_PEER]) : NONE;
+  if (only !== null) return rule.peers.some((peer) => peer.selected.has(only)) ? new Set([only]) : NONE;
   const ids = new Set<number>();
   for (const peer of rule.peers) for (const id of peer.selected) ids.add(id);
   return ids;
@@ -69,8 +74,9 @@ function addRule(
   direction: Direction,
   ownPorts: readonly ContainerPort[],
   add: Add,
+  only: number | null,
 ): void {
-  const identities = peerIdentities(rule);
+  const identities = peerIdentities(rule, only);
   if (rule.ports === null) {
     for (const id of identities) add(id, direction, 'ANY', 0, 0);
     return;
@@ -93,7 +99,8 @@ function addRule(
       // An empty `to` means every pod with such a port; non-pod peers have no named ports.
       const byIdentity = state.namedPorts.get(`${spec.name}/${spec.proto}`);
       if (byIdentity === undefined) continue;
-      const targets = rule.anyPeer ? byIdentity.keys() : identities;
+      const everyone = only === null ? byIdentity.keys() : byIdentity.has(only) ? [only] : [];
+      const targets = rule.anyPeer ? everyone : identities;
       for (const id of targets) {
         for (const port of byIdentity.get(id)?.keys() ?? []) add(id, direction, spec.proto, port, 16);
       }

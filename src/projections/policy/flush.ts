@@ -32,13 +32,27 @@ export function flush(state: PolicyFoldState): MapDelta[] {
   };
   const { dirty } = state;
   for (const policy of dirty.policies) for (const key of policy.selected) dirty.endpoints.add(key);
+  const partial = new Map<string, Set<number>>();
+  for (const [policy, ids] of dirty.policyIdentities) {
+    for (const key of policy.selected) {
+      if (dirty.endpoints.has(key)) continue;
+      let pending = partial.get(key);
+      if (pending === undefined) {
+        pending = new Set();
+        partial.set(key, pending);
+      }
+      for (const id of ids) pending.add(id);
+    }
+  }
   const releasedIds: number[] = [];
   for (const key of dirty.endpoints) flushEndpoint(state, key, out, releasedIds);
+  for (const [key, ids] of partial) flushEndpointIdentities(state, key, ids, out);
   for (const ip of dirty.endpointIps) flushEndpointIp(state, ip, out);
   for (const prefix of dirty.ipcache) flushIpcache(state, prefix, out);
   // Freed only now, so no endpoint of this same flush reuses an id whose entries are going away.
   for (const id of releasedIds) state.endpointIds.release(id);
   dirty.policies.clear();
+  dirty.policyIdentities.clear();
   dirty.endpoints.clear();
   dirty.endpointIps.clear();
   dirty.ipcache.clear();
@@ -69,6 +83,8 @@ function flushEndpoint(state: PolicyFoldState, key: string, out: DeltaBuckets, r
       ? { flags: ISOLATED, entries: new Map<string, PolicyKey>() }
       : endpointPolicy(state, endpointId, facts.policies, facts.containerPorts);
   diffEntries(before?.entries ?? new Map(), policy.entries, out);
+  const byIdentity = new Map<number, Set<string>>();
+  for (const [id, key] of policy.entries) addEntryId(byIdentity, key.identity, id);
   const value: EndpointValue = {
     endpointId,
     ifIndex: facts.ifIndex,
@@ -90,8 +106,44 @@ function flushEndpoint(state: PolicyFoldState, key: string, out: DeltaBuckets, r
     }
     if (changed || !claimed) state.dirty.endpointIps.add(ip);
   }
-  const next: EndpointOut = { endpointId, ips: facts.ips, value, entries: policy.entries };
+  const next: EndpointOut = { endpointId, ips: facts.ips, value, entries: policy.entries, byIdentity };
   state.endpointsOut.set(key, next);
+}
+
+/**
+ * Recomputes only the entries naming `identities` at one endpoint whose selection and own
+ * ports did not change: what a peer identity appearing, vanishing or changing ports costs.
+ */
+function flushEndpointIdentities(
+  state: PolicyFoldState,
+  key: string,
+  identities: Set<number>,
+  out: DeltaBuckets,
+) {
+  const endpoint = state.endpointsOut.get(key);
+  const policies = state.localPods.get(key);
+  if (endpoint === undefined || policies === undefined) return;
+  const containerPorts = state.pods.get(key)!.containerPorts;
+  for (const identity of identities) {
+    const after = endpointPolicy(state, endpoint.endpointId, policies, containerPorts, identity).entries;
+    const ids = endpoint.byIdentity.get(identity);
+    const before = new Map<string, PolicyKey>();
+    for (const id of ids ?? []) before.set(id, endpoint.entries.get(id)!);
+    diffEntries(before, after, out);
+    for (const id of before.keys()) if (!after.has(id)) endpoint.entries.delete(id);
+    for (const [id, entry] of after) endpoint.entries.set(id, entry);
+    if (after.size === 0) endpoint.byIdentity.delete(identity);
+    else endpoint.byIdentity.set(identity, new Set(after.keys()));
+  }
+}
+
+function addEntryId(index: Map<number, Set<string>>, identity: number, id: string): void {
+  let ids = index.get(identity);
+  if (ids === undefined) {
+    ids = new Set();
+    index.set(identity, ids);
+  }
+  ids.add(id);
 }
 
 function releaseEndpointIp(state: PolicyFoldState, ip: string, key: string): void {

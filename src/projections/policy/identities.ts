@@ -41,15 +41,29 @@ export function namespacePeersMatching(state: PolicyFoldState, namespace: string
   return matches;
 }
 
-/** Marks a policy for recomputation of the endpoints it selects. */
+/** Marks a policy for a full recomputation of the endpoints it selects (it was just added). */
 export function touchPolicy(state: PolicyFoldState, policy: CompiledPolicy): void {
   state.dirty.policies.add(policy);
+}
+
+/**
+ * Marks what one identity means to a policy as changed (a peer started or stopped selecting
+ * it, or its named ports changed): only that identity's entries of the endpoints the policy
+ * selects are recomputed, so a new identity costs O(its entries), not O(every entry).
+ */
+export function touchPolicyIdentity(state: PolicyFoldState, policy: CompiledPolicy, identity: number): void {
+  let ids = state.dirty.policyIdentities.get(policy);
+  if (ids === undefined) {
+    ids = new Set();
+    state.dirty.policyIdentities.set(policy, ids);
+  }
+  ids.add(identity);
 }
 
 function select(state: PolicyFoldState, peer: Peer, identity: LabelIdentity | CidrIdentity): void {
   peer.selected.add(identity.id);
   identity.selectedBy.add(peer);
-  touchPolicy(state, peer.policy);
+  touchPolicyIdentity(state, peer.policy, identity.id);
 }
 
 /**
@@ -96,7 +110,7 @@ export function releaseLabelIdentity(state: PolicyFoldState, identity: LabelIden
   if (identity.pods.size > 0) return;
   for (const peer of identity.selectedBy) {
     peer.selected.delete(identity.id);
-    touchPolicy(state, peer.policy);
+    touchPolicyIdentity(state, peer.policy, identity.id);
   }
   state.identitiesByKey.delete(identity.key);
   state.identitiesById.delete(identity.id);
@@ -135,7 +149,7 @@ export function releaseCidrIdentity(state: PolicyFoldState, text: string): void 
   if (identity === undefined || --identity.refs > 0) return;
   for (const peer of identity.selectedBy) {
     peer.selected.delete(identity.id);
-    touchPolicy(state, peer.policy);
+    touchPolicyIdentity(state, peer.policy, identity.id);
   }
   state.cidrs.delete(text);
   state.cidrsById.delete(identity.id);
@@ -157,7 +171,8 @@ export function claimsOf(state: PolicyFoldState, prefix: string) {
 
 /**
  * Updates the named-port index for one identity: `name/proto` → port counts. The entries of
- * egress rules on named ports depend on it, so their policies are marked for recomputation.
+ * egress rules on named ports depend on it, so when its set of ports changes their policies
+ * are marked for recomputation.
  */
 export function changeNamedPorts(
   state: PolicyFoldState,
@@ -166,6 +181,10 @@ export function changeNamedPorts(
   delta: 1 | -1,
 ): void {
   if (ports.length === 0) return;
+  // Entries depend on which ports an identity has, not on how many pods have them: only a port
+  // appearing or vanishing for the identity needs the policies recomputed. This is what keeps
+  // scaling a deployment (pods joining an existing identity) O(1).
+  let changed = false;
   for (const [name, port] of ports) {
     let byIdentity = state.namedPorts.get(name);
     if (byIdentity === undefined) {
@@ -180,11 +199,13 @@ export function changeNamedPorts(
     const count = (counts.get(port) ?? 0) + delta;
     if (count > 0) counts.set(port, count);
     else counts.delete(port);
+    if (count === 0 || (count === 1 && delta === 1)) changed = true;
     if (counts.size === 0) byIdentity.delete(identity.id);
     if (byIdentity.size === 0) state.namedPorts.delete(name);
   }
+  if (!changed) return;
   for (const peer of identity.selectedBy) {
-    if (peer.policy.egressNamedPorts) touchPolicy(state, peer.policy);
+    if (peer.policy.egressNamedPorts) touchPolicyIdentity(state, peer.policy, identity.id);
   }
-  for (const policy of state.anyPeerNamedPolicies) touchPolicy(state, policy);
+  for (const policy of state.anyPeerNamedPolicies) touchPolicyIdentity(state, policy, identity.id);
 }

@@ -47,6 +47,7 @@ export function removePolicy(state: PolicyFoldState, policy: CompiledPolicy): vo
   state.policies.delete(policy.key);
   // Its own entries go with the endpoint recomputation above; nothing else references it now.
   state.dirty.policies.delete(policy);
+  state.dirty.policyIdentities.delete(policy);
 }
 
 function registerPeer(state: PolicyFoldState, peer: Peer): void {

@@ -90,8 +90,10 @@ export interface EndpointOut {
   readonly endpointId: number;
   readonly ips: readonly string[];
   readonly value: EndpointValue;
-  /** Policy entries by `mapKeyId('policy', key)`. */
-  readonly entries: ReadonlyMap<string, PolicyKey>;
+  /** Policy entries by `mapKeyId('policy', key)`; updated in place for one identity. */
+  readonly entries: Map<string, PolicyKey>;
+  /** The ids of `entries` by peer identity, for recomputing one identity's entries. */
+  readonly byIdentity: Map<number, Set<string>>;
 }
 
 /** The whole state of the policy fold for one node. Mutated in place by `apply`. */
@@ -145,6 +147,8 @@ export interface PolicyFoldState {
     readonly endpoints: Set<string>;
     readonly endpointIps: Set<string>;
     readonly policies: Set<CompiledPolicy>;
+    /** Policy → identities whose entries must be recomputed at the endpoints it selects. */
+    readonly policyIdentities: Map<CompiledPolicy, Set<number>>;
   };
   /** Rejections of the current apply. */
   readonly rejected: string[];
@@ -187,7 +191,13 @@ export function initPolicyState(node: string): PolicyFoldState {
     endpointIpClaims: new Map(),
     endpointsMapOut: new Map(),
     endpointsOut: new Map(),
-    dirty: { ipcache: new Set(), endpoints: new Set(), endpointIps: new Set(), policies: new Set() },
+    dirty: {
+      ipcache: new Set(),
+      endpoints: new Set(),
+      endpointIps: new Set(),
+      policies: new Set(),
+      policyIdentities: new Map(),
+    },
     rejected: [],
     rejectedTotal: 0,
   };
