@@ -5,6 +5,7 @@ import type { KernelMap } from '../../src/datapath/kernelMap.js';
 import { INTERNAL_MAPS } from '../../src/datapath/mapCodecs.js';
 import type { NativeMap, TcAttachment } from '../../src/datapath/native.js';
 import { BPF_OBJECTS } from '../../src/datapath/paths.js';
+import { POLICY_PROGRAMS } from '../../src/datapath/programs.js';
 import { ENDPOINT_FLAGS, type PolicyKey } from '../../src/maps/model.js';
 import { kernelTestsSkipReason } from './support/datapathPrereq.js';
 import { type Pod, PodNetwork } from './support/podNetwork.js';
@@ -67,8 +68,8 @@ describe.skipIf(skip !== undefined)('policy at the pod veth (tc clsact)', () => 
     obj = BpfObject.open(BPF_OBJECTS.policy, { pinRoot });
     for (const pod of network.pods) {
       const ifindex = ifIndex(pod.hostIf);
-      attachments.push(obj.attachTc('cairn_from_pod', ifindex, 'ingress'));
-      attachments.push(obj.attachTc('cairn_to_pod', ifindex, 'egress'));
+      attachments.push(obj.attachTc(POLICY_PROGRAMS.ingress, ifindex, 'ingress'));
+      attachments.push(obj.attachTc(POLICY_PROGRAMS.egress, ifindex, 'egress'));
     }
     endpoints = obj.map('endpoints');
     ipcache = obj.map('ipcache');
