@@ -33,6 +33,7 @@ void ObjectHandle::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod("attachCgroup", &ObjectHandle::AttachCgroup),
                                         InstanceMethod("attachTc", &ObjectHandle::AttachTc),
                                         InstanceMethod("pinProgram", &ObjectHandle::PinProgram),
+                                        InstanceMethod("updateLink", &ObjectHandle::UpdateLink),
                                         InstanceMethod("close", &ObjectHandle::Close),
                                     });
   exports.Set("ObjectHandle", ctor);
@@ -193,6 +194,19 @@ Napi::Value ObjectHandle::PinProgram(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// updateLink(link, program): points an existing (e.g. pinned) link at this object's program, so
+// an upgraded agent swaps programs without a moment of being detached.
+Napi::Value ObjectHandle::UpdateLink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct bpf_link* link = info.Length() > 0 ? LinkHandle::LinkOf(info[0]) : nullptr;
+  if (!link) ThrowTypeError(env, "link must be an open LinkHandle");
+  std::string progName = ArgString(info, 1, "program");
+  struct bpf_program* prog = Program(env, progName, "updateLink");
+  int err = bpf_link__update_program(link, prog);
+  if (err) ThrowBpfError(env, "updateLink to " + progName, err, "");
+  return env.Undefined();
+}
+
 Napi::Value ObjectHandle::Close(const Napi::CallbackInfo& info) {
   // Maps stay pinned and attached programs stay attached (links hold their own references).
   if (obj_) bpf_object__close(obj_);
@@ -222,6 +236,13 @@ Napi::Object LinkHandle::Wrap(Napi::Env env, struct bpf_link* link, const std::s
   Napi::Object o = constructor_.New({Napi::String::New(env, what)});
   LinkHandle::Unwrap(o)->link_ = link;
   return o;
+}
+
+struct bpf_link* LinkHandle::LinkOf(Napi::Value value) {
+  if (!value.IsObject()) return nullptr;
+  Napi::Object obj = value.As<Napi::Object>();
+  if (!obj.InstanceOf(constructor_.Value())) return nullptr;
+  return LinkHandle::Unwrap(obj)->link_;
 }
 
 LinkHandle::LinkHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LinkHandle>(info) {

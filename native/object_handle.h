@@ -21,6 +21,7 @@ class ObjectHandle : public Napi::ObjectWrap<ObjectHandle> {
   Napi::Value AttachCgroup(const Napi::CallbackInfo& info);
   Napi::Value AttachTc(const Napi::CallbackInfo& info);
   Napi::Value PinProgram(const Napi::CallbackInfo& info);
+  Napi::Value UpdateLink(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   struct bpf_object* obj_ = nullptr;
@@ -33,6 +34,10 @@ class LinkHandle : public Napi::ObjectWrap<LinkHandle> {
   static Napi::Object Wrap(Napi::Env env, struct bpf_link* link, const std::string& what);
   explicit LinkHandle(const Napi::CallbackInfo& info);
   ~LinkHandle() override;
+
+  /** The wrapped link of a JS LinkHandle, or nullptr when `value` is not an open one. */
+  static struct bpf_link* LinkOf(Napi::Value value);
+  const std::string& what() const { return what_; }
 
  private:
   void EnsureOpen(Napi::Env env, const char* op);

@@ -79,6 +79,14 @@ export class BpfObject {
     return this.#obj.attachTc(program, ifindex, attachPoint, priority, handle);
   }
 
+  /**
+   * Swaps the program behind an existing cgroup link (a pinned one from an earlier agent) for
+   * this object's `program`: an upgrade without a moment of being detached.
+   */
+  updateLink(link: NativeLink, program: string): void {
+    this.#obj.updateLink(link, program);
+  }
+
   pinProgram(program: string, path: string): void {
     this.#obj.pinProgram(program, path);
   }

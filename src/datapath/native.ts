@@ -92,6 +92,8 @@ export interface NativeObject {
     handle: number,
   ): TcAttachment;
   pinProgram(program: string, path: string): void;
+  /** Points an existing link (e.g. reopened from its pin) at this object's `program`. */
+  updateLink(link: NativeLink, program: string): void;
   close(): void;
 }
 

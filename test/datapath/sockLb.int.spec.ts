@@ -186,6 +186,13 @@ describe.skipIf(skip !== undefined)(
       const again = openPinnedLink(path);
       expect(again.info()).toMatchObject({ pinPath: path });
       expect(again.info().progId).toBeGreaterThan(0);
+      // A newer load of the object (an upgraded agent) takes the link over without detaching it.
+      const upgraded = BpfObject.open(BPF_OBJECTS.sockLb, { pinRoot: pinRoot! });
+      const before = again.info().progId;
+      upgraded.updateLink(again, 'cairn_getpeername4');
+      expect(again.info().progId).not.toBe(before);
+      expect(() => upgraded.updateLink({} as NativeLink, 'cairn_getpeername4')).toThrow(TypeError);
+      upgraded.close();
       again.detach();
       expect(existsSync(path)).toBe(false);
       lb!.pinProgram('cairn_connect4', `${pinRoot}/prog_connect4`);
