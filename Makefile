@@ -4,7 +4,7 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
-	@node bin/cairn.js demo $(ARGS)
+	@node bin/cairn.js run $(ARGS)
 
 test: setup
 	@bash scripts/test.sh

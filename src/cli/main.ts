@@ -1,5 +1,7 @@
 import { Command } from 'commander';
+import { registerAgent } from './commands/agent.js';
 import { registerLog } from './commands/log.js';
+import { registerMaps } from './commands/maps.js';
 import { registerRun } from './commands/run.js';
 
 /** Builds the `cairn` command line. */
@@ -10,6 +12,8 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerRun(program);
   registerLog(program);
+  registerAgent(program);
+  registerMaps(program);
   return program;
 }
 

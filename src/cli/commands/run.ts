@@ -1,63 +1,166 @@
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { type Command, Option } from 'commander';
-import { sampleClusterEvents } from '../../samples/sampleEvents.js';
+import { dumpNodeMaps } from '../../datapath/dumpMaps.js';
+import { BPFFS_ROOT } from '../../datapath/paths.js';
+import type { AnyEvent } from '../../events/envelope.js';
+import { EtcdAppliedPositionStore } from '../../nodeagent/appliedPositionStore.js';
+import { ensureCgroup, inCgroup, removeCgroup } from '../../nodeagent/cgroup.js';
+import { KernelMapBackend } from '../../nodeagent/kernelMapBackend.js';
+import { NodeAgent } from '../../nodeagent/nodeAgent.js';
+import { packageRoot } from '../../paths.js';
+import { eventsFromManifests } from '../../samples/manifests.js';
+import { startDemoBackends } from '../demo/demoBackends.js';
 import { type EtcdCliOptions, logger, openLog, withEtcdOptions } from '../etcdOptions.js';
 import { formatEventJson, formatEventLine } from '../formatEvent.js';
+import { formatMaps, type MapsView } from '../formatMaps.js';
 
 interface RunOptions extends EtcdCliOptions {
-  samples: boolean;
+  manifests?: string[];
+  cluster: string;
+  node: string;
+  datapath: boolean;
+  backends: boolean;
   once: boolean;
+  keep: boolean;
   output: 'text' | 'json';
 }
 
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
 /**
- * `cairn run`: the main job. Starts (or connects to) etcd, appends the sample cluster's events
- * and follows the log, printing each event, until interrupted.
+ * `cairn run`: the whole local pipeline. etcd (embedded unless --etcd-endpoints), the log, the
+ * manifests turned into the events apiwatch would write, this node's projection and agent on
+ * the real BPF maps, and a request to each Service's ClusterIP through the socket load balancer.
  */
 export function registerRun(program: Command): void {
   withEtcdOptions(
     program
       .command('run')
-      .description('start etcd (embedded unless --etcd-endpoints), append sample events, and follow the log')
-      .option('--no-samples', 'do not append the sample cluster events')
-      .option('--once', 'print the log up to its head and exit instead of following it', false)
+      .description('start the local pipeline: etcd, the log, the projection and the agent on real BPF maps')
+      .option(
+        '--manifests <files...>',
+        'Kubernetes manifests to append as events (default: examples/demo/web.yaml)',
+      )
+      .option('--cluster <name>', 'cluster name recorded in the events', 'local')
+      .option('--node <name>', "this node's name", hostname())
+      .option('--no-datapath', 'only the log: no BPF (for machines without root)')
+      .option('--no-backends', 'do not start the demo backend servers on 127.0.0.x')
+      .option('--once', 'show everything once and exit instead of following the log', false)
+      .option('--keep', 'leave the pinned maps, links and cgroup in place on exit', false)
       .addOption(
         new Option('-o, --output <format>', 'text or json lines').choices(['text', 'json']).default('text'),
       ),
   ).action(async (options: RunOptions) => {
     const opened = await openLog(options, true);
     const { log } = opened;
+    const format = options.output === 'json' ? formatEventJson : formatEventLine;
     log.skipped.onSkip((s) =>
       logger.warn({ key: s.key, position: String(s.position), reason: s.reason }, 'skipped event'),
     );
-    const print = (line: string) => process.stdout.write(`${line}\n`);
-    const format = options.output === 'json' ? formatEventJson : formatEventLine;
+    const cleanups: (() => Promise<void> | void)[] = [() => opened.close()];
     try {
-      if (options.samples) {
-        const results = await log.append(sampleClusterEvents());
-        const written = results.filter((r) => r.written).length;
-        logger.info(
-          { events: results.length, written },
-          'appended sample events (re-runs write nothing new)',
+      const manifests = options.manifests ?? [join(packageRoot(), 'examples', 'demo', 'web.yaml')];
+      const events = await eventsFromManifests(manifests, options.cluster);
+      const results = await log.append(events);
+      logger.info(
+        { manifests, events: results.length, written: results.filter((r) => r.written).length },
+        'appended the manifests as events',
+      );
+      print('# the log');
+      for await (const event of log.read()) print(format(event));
+
+      if (options.datapath) {
+        if (options.backends) {
+          const backends = await startDemoBackends(loopbackEndpoints(events));
+          cleanups.push(() => backends.close());
+        }
+        const cgroup = ensureCgroup(`cairn-run-${process.pid}`);
+        const pinRoot = join(BPFFS_ROOT, `cairn-run-${process.pid}`);
+        cleanups.push(() => {
+          if (options.keep) return;
+          rmSync(pinRoot, { recursive: true, force: true });
+          removeCgroup(cgroup);
+        });
+        const backend = KernelMapBackend.open({ pinRoot, cgroupPath: cgroup });
+        cleanups.push(() => backend.close());
+        const agent = new NodeAgent({
+          node: options.node,
+          log,
+          backend,
+          positions: new EtcdAppliedPositionStore(log.etcd),
+          onError: (error) => logger.warn({ err: error }, 'agent error (retrying)'),
+        });
+        cleanups.push(() => agent.stop());
+        const report = await agent.start();
+        print(
+          `# agent on node ${options.node}: maps at log position ${report.position} after ${report.writes} map writes in ${report.millis.toFixed(1)} ms (pinned under ${pinRoot})`,
         );
-      }
-      if (options.once) {
-        for await (const event of log.read()) print(format(event));
-        print(`# head ${await log.head()}, ${log.skipped.count} skipped`);
+        print(formatMaps((await dumpNodeMaps(pinRoot)).maps as MapsView));
+        for (const target of clusterIpTargets(events)) {
+          for (let i = 0; i < 4; i++) {
+            const started = performance.now();
+            const [shell, ...args] = inCgroup(cgroup, `curl -s -m 2 http://${target}/`);
+            // Asynchronously: the demo backends answer from this very process.
+            const answer = await promisify(execFile)(shell!, args, { encoding: 'utf8' }).then(
+              (r) => r.stdout.trim(),
+              (e: { code?: number; stderr?: string }) =>
+                `failed (curl exit ${e.code}) ${e.stderr?.trim() ?? ''}`,
+            );
+            print(
+              `$ curl http://${target}/  ->  ${answer}  [${(performance.now() - started).toFixed(1)} ms]`,
+            );
+          }
+        }
+        if (options.once) return;
+        logger.info('following the log; Ctrl-C to stop');
+        const subscription = log.tail(report.position + 1n).subscribe((event) => print(format(event)));
+        cleanups.push(() => subscription.unsubscribe());
+      } else if (options.once) {
         return;
+      } else {
+        const subscription = log.tail((await log.head()) + 1n).subscribe((event) => print(format(event)));
+        cleanups.push(() => subscription.unsubscribe());
       }
-      logger.info({ endpoints: opened.endpoints }, 'following the log; Ctrl-C to stop');
-      await new Promise<void>((resolve, reject) => {
-        const subscription = log.tail(1n).subscribe({ next: (event) => print(format(event)), error: reject });
-        const stop = () => {
-          subscription.unsubscribe();
-          resolve();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
       });
-      print(`# ${log.skipped.count} skipped`);
     } finally {
-      await opened.close();
+      for (const cleanup of cleanups.reverse()) await cleanup();
+      print(`# ${log.skipped.count} undecodable events skipped`);
     }
   });
+}
+
+/** Endpoint addresses on loopback, with the slice port: the demo serves them itself. */
+function loopbackEndpoints(events: readonly AnyEvent[]) {
+  const out: { address: string; port: number; name: string }[] = [];
+  for (const event of events) {
+    if (event.type !== 'EndpointSliceUpserted') continue;
+    const port = event.payload.ports[0]?.port;
+    if (!port) continue;
+    for (const endpoint of event.payload.endpoints) {
+      for (const address of endpoint.addresses) {
+        if (address.startsWith('127.'))
+          out.push({ address, port, name: endpoint.targetRef?.name ?? address });
+      }
+    }
+  }
+  return out;
+}
+
+/** ClusterIP:port of every TCP Service port in the events. */
+function clusterIpTargets(events: readonly AnyEvent[]): string[] {
+  const out: string[] = [];
+  for (const event of events) {
+    if (event.type !== 'ServiceUpserted') continue;
+    const ip = event.payload.clusterIPs[0];
+    if (!ip || ip === 'None') continue;
+    for (const port of event.payload.ports) if (port.protocol === 'TCP') out.push(`${ip}:${port.port}`);
+  }
+  return out;
 }

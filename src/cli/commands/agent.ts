@@ -1,0 +1,74 @@
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import { DEFAULT_PIN_ROOT } from '../../datapath/paths.js';
+import { EtcdAppliedPositionStore } from '../../nodeagent/appliedPositionStore.js';
+import { CGROUP2_ROOT } from '../../nodeagent/cgroup.js';
+import { KernelMapBackend } from '../../nodeagent/kernelMapBackend.js';
+import { serveMetrics } from '../../nodeagent/metricsServer.js';
+import { NodeAgent } from '../../nodeagent/nodeAgent.js';
+import { type EtcdCliOptions, logger, openLog, withEtcdOptions } from '../etcdOptions.js';
+
+interface AgentOptions extends EtcdCliOptions {
+  node: string;
+  pinRoot: string;
+  cgroup: string;
+  attach: boolean;
+  metricsPort: string;
+  driftCheckSeconds: string;
+  maglevTableSize?: string;
+}
+
+/** `cairn agent`: the node agent of this node, against the cluster's log. */
+export function registerAgent(program: Command): void {
+  withEtcdOptions(
+    program
+      .command('agent')
+      .description("follow this node's projection of the log and program its BPF maps")
+      .option('--node <name>', "this node's name (as in Kubernetes)", hostname())
+      .option('--pin-root <dir>', 'bpffs directory of the pinned maps and links', DEFAULT_PIN_ROOT)
+      .option('--cgroup <dir>', 'cgroup v2 directory socket load balancing applies to', CGROUP2_ROOT)
+      .option('--no-attach', 'do not attach the socket load-balancing programs')
+      .option('--metrics-port <port>', 'Prometheus metrics on 127.0.0.1:<port>/metrics (0: off)', '9464')
+      .option('--drift-check-seconds <s>', 'period of the full comparison that repairs drift', '60')
+      .option('--maglev-table-size <m>', 'Maglev table size (a prime)'),
+  ).action(async (options: AgentOptions) => {
+    const opened = await openLog(options, false);
+    const backend = KernelMapBackend.open({
+      pinRoot: options.pinRoot,
+      ...(options.attach ? { cgroupPath: options.cgroup } : {}),
+      ...(options.maglevTableSize ? { maglevTableSize: Number(options.maglevTableSize) } : {}),
+    });
+    const agent = new NodeAgent({
+      node: options.node,
+      log: opened.log,
+      backend,
+      positions: new EtcdAppliedPositionStore(opened.log.etcd),
+      driftCheckMs: Number(options.driftCheckSeconds) * 1000,
+      ...(options.maglevTableSize
+        ? { projectionOptions: { maglevTableSize: Number(options.maglevTableSize) } }
+        : {}),
+      onError: (error) => logger.warn({ err: error }, 'agent error (retrying)'),
+    });
+    const metricsPort = Number(options.metricsPort);
+    const metrics = metricsPort > 0 ? await serveMetrics(metricsPort) : undefined;
+    const report = await agent.start();
+    logger.info(
+      {
+        node: options.node,
+        position: String(report.position),
+        events: report.events,
+        writes: report.writes,
+        ms: Math.round(report.millis),
+      },
+      'agent started: maps match the log',
+    );
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await agent.stop();
+    await backend.close();
+    metrics?.close();
+    await opened.close();
+  });
+}
