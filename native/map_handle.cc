@@ -135,7 +135,8 @@ void MapHandle::Init(Napi::Env env, Napi::Object exports) {
                                     });
   constructor_ = Napi::Persistent(ctor);
   constructor_.SuppressDestruct();
-  exports.Set("MapHandle", ctor);
+  // Not exported: only native code may wrap a descriptor (a JS caller could hand us any fd).
+  (void)exports;
 }
 
 Napi::Object MapHandle::Wrap(Napi::Env env, int fd, const std::string& nameHint) {

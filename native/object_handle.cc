@@ -229,7 +229,7 @@ void LinkHandle::Init(Napi::Env env, Napi::Object exports) {
                                     });
   constructor_ = Napi::Persistent(ctor);
   constructor_.SuppressDestruct();
-  exports.Set("LinkHandle", ctor);
+  (void)exports;  // not exported: links come from attachCgroup/openPinnedLink only
 }
 
 Napi::Object LinkHandle::Wrap(Napi::Env env, struct bpf_link* link, const std::string& what) {
