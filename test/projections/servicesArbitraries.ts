@@ -201,19 +201,19 @@ export const serviceEventsArb = (maxLength = 40): fc.Arbitrary<AnyEvent[]> =>
 
 /**
  * The events that recreate only the final objects of `events` (the last upsert of every object
- * still alive), in an order different from the log: slices first, then Services, then the node.
+ * still alive), in an order different from the log: slices first, then Services, then the nodes.
  */
 export function compactLog(events: readonly AnyEvent[]): AnyEvent[] {
   const services = new Map<string, AnyEvent>();
   const slices = new Map<string, AnyEvent>();
-  let nodeA: AnyEvent | null = null;
+  const nodes = new Map<string, AnyEvent>();
   for (const e of events) {
     if (e.type === 'ServiceUpserted') services.set(e.payload.name, e);
     else if (e.type === 'ServiceDeleted') services.delete(e.payload.name);
     else if (e.type === 'EndpointSliceUpserted') slices.set(e.payload.name, e);
     else if (e.type === 'EndpointSliceDeleted') slices.delete(e.payload.name);
-    else if (e.type === 'NodeUpserted' && e.payload.name === 'node-a') nodeA = e;
-    else if (e.type === 'NodeDeleted' && e.payload.name === 'node-a') nodeA = null;
+    else if (e.type === 'NodeUpserted') nodes.set(e.payload.name, e);
+    else if (e.type === 'NodeDeleted') nodes.delete(e.payload.name);
   }
-  return [...[...slices.values()].reverse(), ...services.values(), ...(nodeA === null ? [] : [nodeA])];
+  return [...[...slices.values()].reverse(), ...services.values(), ...nodes.values()];
 }

@@ -7,9 +7,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AnyEvent } from '../../src/events/envelope.js';
+import type { EndpointSliceUpserted, ServiceUpserted } from '../../src/events/payloads.js';
 import { applyDeltas, desiredToDeltas, emptyDesiredMaps } from '../../src/maps/keys.js';
 import { servicesFold } from '../../src/projections/services/servicesFold.js';
 import { compactLog, serviceEventsArb } from '../projections/servicesArbitraries.js';
+import { oracleView } from '../projections/servicesOracle.js';
 import { logicalView, servicesViolations } from '../projections/servicesView.js';
 
 const M = 13;
@@ -75,6 +77,36 @@ describe('services projection properties', () => {
         const full = foldAll(events).applied;
         const compact = foldAll(compactLog(events)).applied;
         expect(logicalView(full)).toEqual(logicalView(compact));
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('Kubernetes semantics: the maps serve exactly what a direct evaluator of the final objects says', () => {
+    fc.assert(
+      fc.property(serviceEventsArb(), fc.constantFrom('node-a', 'node-b'), (events, node) => {
+        const finals = compactLog(events);
+        const services = finals.flatMap((e) =>
+          e.type === 'ServiceUpserted' ? [e.payload as ServiceUpserted] : [],
+        );
+        const slices = finals.flatMap((e) =>
+          e.type === 'EndpointSliceUpserted' ? [e.payload as EndpointSliceUpserted] : [],
+        );
+        const nodeEvent = finals.find((e) => e.type === 'NodeUpserted' && e.payload.name === node);
+        const addrs =
+          nodeEvent?.type === 'NodeUpserted'
+            ? [
+                ...new Set(
+                  nodeEvent.payload.addresses
+                    .filter(
+                      (a) => (a.type === 'InternalIP' || a.type === 'ExternalIP') && !a.address.includes(':'),
+                    )
+                    .map((a) => a.address),
+                ),
+              ]
+            : [];
+        const view = logicalView(foldAll(events, node).applied);
+        expect(view).toEqual(oracleView(services, slices, node, addrs));
       }),
       { numRuns: NUM_RUNS },
     );

@@ -38,7 +38,7 @@ function rank(c: Candidate): number {
  * Collects the endpoints of `slices` for the service port named `portName`/`proto`: a slice port
  * matches by name and protocol, as kube-proxy does. IPv4 slices only; an endpoint listed by
  * several slices counts once, keeping its best condition (ready over serving-terminating), so the
- * result does not depend on slice order. Endpoint conditions follow the API: nil ready/serving
+ * result does not depend on slice order. Endpoint conditions follow the v1 API (and kube-proxy): nil ready/serving
  * mean true, nil terminating means false; only the first address of an endpoint is used.
  */
 export function collectCandidates(
@@ -71,7 +71,7 @@ export function collectCandidates(
         continue;
       }
       const ready = ep.ready ?? true;
-      const serving = ep.serving ?? ready;
+      const serving = ep.serving ?? true;
       const terminating = ep.terminating ?? false;
       const key = `${a.address}:${sp.port}/${proto}`;
       const c: Candidate = {
