@@ -38,18 +38,33 @@ export class ProbeClient {
       this.#pending.get(msg.id)?.(msg);
       this.#pending.delete(msg.id);
     });
+    // A child that dies answers what it still owed, instead of leaving the test to time out.
+    child.once('exit', (code, signal) => {
+      for (const resolve of this.#pending.values())
+        resolve({ ok: false, code: `CHILD_EXITED ${code ?? signal}` });
+      this.#pending.clear();
+    });
   }
 
   static async start(placement: ClientPlacement): Promise<ProbeClient> {
     const argv = [process.execPath, SCRIPT];
     const [cmd, ...args] = placement.netns ? ['ip', 'netns', 'exec', placement.netns, ...argv] : argv;
     const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      child.once('error', reject);
-      child.stdout.once('data', () => resolve());
-    });
-    if (placement.cgroup) writeFileSync(join(placement.cgroup, 'cgroup.procs'), String(child.pid));
-    return new ProbeClient(child);
+    const client = new ProbeClient(child);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('exit', (code) =>
+          reject(new Error(`probe client exited with ${code} before it was ready`)),
+        );
+        child.stdout.once('data', () => resolve());
+      });
+      if (placement.cgroup) writeFileSync(join(placement.cgroup, 'cgroup.procs'), String(child.pid));
+    } catch (err) {
+      await client.stop(); // our own child, by its pid
+      throw err;
+    }
+    return client;
   }
 
   get pid(): number {
