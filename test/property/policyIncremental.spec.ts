@@ -44,6 +44,12 @@ describe('policy projection, incremental', () => {
           // One delta per key and apply: a node agent may batch them in any order.
           const keys = result.deltas.map((d) => `${d.map} ${mapKeyId(d.map, d.key as never)}`);
           expect(new Set(keys).size).toBe(keys.length);
+          // `created` (the coalescing hint) is set exactly on upserts of keys that did not exist.
+          for (const d of result.deltas) {
+            if (d.op !== 'upsert') continue;
+            const existed = (applied[d.map] as Map<string, unknown>).has(mapKeyId(d.map, d.key as never));
+            expect({ key: d.key, created: d.created === true }).toEqual({ key: d.key, created: !existed });
+          }
           applyDeltas(applied, result.deltas);
           const desired = policyDesired(state);
           expect(new Map(applied.ipcache)).toEqual(desired.ipcache);

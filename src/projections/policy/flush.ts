@@ -1,5 +1,5 @@
-import type { MapDelta } from '../../maps/delta.js';
 import { ENDPOINT_FLAGS, type EndpointValue, type PolicyKey, RESERVED_IDENTITY } from '../../maps/model.js';
+import type { FoldDelta } from '../fold.js';
 import { endpointPolicy } from './endpointEntries.js';
 import { localEndpointFacts } from './localEndpoint.js';
 import type { EndpointOut, PolicyFoldState } from './policyState.js';
@@ -8,20 +8,20 @@ const ISOLATED = ENDPOINT_FLAGS.ingressEnforced | ENDPOINT_FLAGS.egressEnforced;
 
 /** Collects deltas by kind so they come out in a safe order (see `flush`). */
 interface DeltaBuckets {
-  readonly policyUpserts: MapDelta[];
-  readonly ipcacheUpserts: MapDelta[];
-  readonly endpointUpserts: MapDelta[];
-  readonly endpointDeletes: MapDelta[];
-  readonly ipcacheDeletes: MapDelta[];
-  readonly policyDeletes: MapDelta[];
+  readonly policyUpserts: FoldDelta[];
+  readonly ipcacheUpserts: FoldDelta[];
+  readonly endpointUpserts: FoldDelta[];
+  readonly endpointDeletes: FoldDelta[];
+  readonly ipcacheDeletes: FoldDelta[];
+  readonly policyDeletes: FoldDelta[];
 }
 
 /**
  * Recomputes what the current apply marked dirty and returns the minimal deltas: one per map key
- * whose value changed. Order: policy entries are allowed before an identity or an enforcing
+ * whose value changed, upserts of keys that did not exist marked `created` (for coalescing). Order: policy entries are allowed before an identity or an enforcing
  * flag starts to need them, and removed only after nothing points at them any more.
  */
-export function flush(state: PolicyFoldState): MapDelta[] {
+export function flush(state: PolicyFoldState): FoldDelta[] {
   const out: DeltaBuckets = {
     policyUpserts: [],
     ipcacheUpserts: [],
@@ -161,7 +161,13 @@ function diffEntries(
 ) {
   for (const [id, key] of after) {
     if (!before.has(id))
-      out.policyUpserts.push({ map: 'policy', op: 'upsert', key, value: { verdict: 'allow' } });
+      out.policyUpserts.push({
+        map: 'policy',
+        op: 'upsert',
+        key,
+        value: { verdict: 'allow' },
+        created: true,
+      });
   }
   for (const [id, key] of before) {
     if (!after.has(id)) out.policyDeletes.push({ map: 'policy', op: 'delete', key });
@@ -204,7 +210,11 @@ function flushEndpointIp(state: PolicyFoldState, ip: string, out: DeltaBuckets):
   }
   if (before !== undefined && sameEndpointValue(before, value)) return;
   state.endpointsMapOut.set(ip, value);
-  out.endpointUpserts.push({ map: 'endpoints', op: 'upsert', key: { ip }, value });
+  out.endpointUpserts.push(
+    before === undefined
+      ? { map: 'endpoints', op: 'upsert', key: { ip }, value, created: true }
+      : { map: 'endpoints', op: 'upsert', key: { ip }, value },
+  );
 }
 
 /**
@@ -234,6 +244,10 @@ function flushIpcache(state: PolicyFoldState, prefix: string, out: DeltaBuckets)
     out.ipcacheDeletes.push({ map: 'ipcache', op: 'delete', key });
   } else {
     state.ipcacheOut.set(prefix, identity);
-    out.ipcacheUpserts.push({ map: 'ipcache', op: 'upsert', key, value: { identity } });
+    out.ipcacheUpserts.push(
+      before === undefined
+        ? { map: 'ipcache', op: 'upsert', key, value: { identity }, created: true }
+        : { map: 'ipcache', op: 'upsert', key, value: { identity } },
+    );
   }
 }

@@ -3,7 +3,7 @@ import { mapKeyId } from '../../maps/keys.js';
 import type { MapFold } from '../fold.js';
 import { flush } from './flush.js';
 import { applyPolicyEvent } from './policyEvents.js';
-import { initPolicyState, type PolicyFoldState } from './policyState.js';
+import { initPolicyState, type PolicyFoldState, reject } from './policyState.js';
 
 /**
  * Security identities, ipcache, per-endpoint policy and local endpoints of one node: owns the
@@ -14,7 +14,13 @@ export const policyFold: MapFold<PolicyFoldState> = {
   name: 'policy',
   init: (node) => initPolicyState(node),
   apply(state, event) {
-    applyPolicyEvent(state, event);
+    try {
+      applyPolicyEvent(state, event);
+    } catch (err) {
+      // Only an exhausted number space gets here (16M identities, 65535 endpoints on a node):
+      // report it and still flush what the event changed before it, so maps and state agree.
+      reject(state, `${event.type} ${event.id}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     const deltas = flush(state);
     if (state.rejected.length === 0) return { state, deltas };
     const rejected = state.rejected.splice(0);

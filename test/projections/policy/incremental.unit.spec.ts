@@ -55,6 +55,7 @@ describe('incremental policy projection', () => {
           portPrefixLen: 16,
         },
         value: { verdict: 'allow' },
+        created: true,
       })),
       { map: 'ipcache', op: 'upsert', key: { cidr: '10.0.0.3/32' }, value: { identity: newId } },
       ...webEndpoints.map((endpointId) => ({

@@ -278,8 +278,15 @@ describe('NetworkPolicy semantics', () => {
           portPrefixLen: 16,
         },
         value: { verdict: 'allow' },
+        created: true,
       },
-      { map: 'ipcache', op: 'upsert', key: { cidr: '10.0.0.4/32' }, value: { identity: webId } },
+      {
+        map: 'ipcache',
+        op: 'upsert',
+        key: { cidr: '10.0.0.4/32' },
+        value: { identity: webId },
+        created: true,
+      },
     ]);
   });
 
