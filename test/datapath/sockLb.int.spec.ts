@@ -108,12 +108,14 @@ describe.skipIf(skip !== undefined)(
       svc.remove();
     });
 
-    it('UDP request/reply: the reply appears to come from the ClusterIP', async () => {
+    it('UDP request/reply (unconnected and connected): the reply appears to come from the ClusterIP', async () => {
       const vip = randomClusterIp();
       const svc = new ServiceWriter(services, { address: vip, port: 53, proto: 'UDP' }, 4);
       svc.set([10]);
       const r = await client!.request({ op: 'udp', host: vip, port: 53, message: 'ping' });
       expect(r).toMatchObject({ ok: true, data: 'u:ping', from: `${vip}:53` });
+      const connected = await client!.request({ op: 'udpConnected', host: vip, port: 53, message: 'pong' });
+      expect(connected).toMatchObject({ ok: true, data: 'u:pong', from: `${vip}:53`, peer: `${vip}:53` });
       svc.remove();
     });
 
