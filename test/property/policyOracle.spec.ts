@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AnyEvent } from '../../src/events/envelope.js';
-import type { Labels, PodUpserted } from '../../src/events/payloads.js';
+import type { Labels, NetworkPolicyUpserted, PodUpserted } from '../../src/events/payloads.js';
 import type { DatapathModel } from '../../src/projections/policy/verdict.js';
 import {
   EXTERNAL_IPS,
@@ -18,7 +18,14 @@ import {
   policyArb,
   QUERY_PORTS,
 } from '../projections/policy/arbitraries.js';
-import { event, foldEvents, node } from '../projections/policy/builders.js';
+import {
+  event,
+  foldEvents,
+  namespaceDeleted,
+  node,
+  podDeleted,
+  policyDeleted,
+} from '../projections/policy/builders.js';
 import { type OracleCluster, oracleAllows, type Party } from '../support/networkPolicyOracle.js';
 
 const clusterArb = fc
@@ -40,6 +47,7 @@ const clusterArb = fc
       ...cluster.policies.map((policy) => event('NetworkPolicyUpserted', policy)),
     ];
     const parties = cluster.pods.length + EXTERNAL_IPS.length;
+    const history = historyArb(cluster.pods, cluster.policies);
     // Ports at the edges of every numeric port and range the policies name, where mistakes show.
     const edges = new Set<number>(QUERY_PORTS);
     for (const policy of cluster.policies) {
@@ -61,11 +69,64 @@ const clusterArb = fc
     });
     return fc.record({
       cluster: fc.constant(cluster),
-      // Any arrival order must give the same maps.
-      events: fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }),
+      // Any arrival order, after any history, must give the same verdicts.
+      events: fc
+        .tuple(history, fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }))
+        .map(([before, final]) => [...before, ...final]),
       queries: fc.array(query, { minLength: 8, maxLength: 48 }),
     });
   });
+
+/**
+ * Events before the final objects: earlier versions of the pods (other labels, other node),
+ * policies (other rules) and namespaces (other labels), and pods and policies that come and go.
+ * The oracle sees only the final objects, so the projection must have undone all of it.
+ */
+function historyArb(pods: readonly PodUpserted[], policies: readonly NetworkPolicyUpserted[]) {
+  const earlierPods = fc.subarray([...pods]).chain((chosen) =>
+    fc.tuple(
+      ...chosen.map((pod, i) =>
+        podArb(i).map((other) => ({
+          ...pod,
+          labels: other.labels,
+          nodeName: other.nodeName,
+          containerPorts: other.containerPorts,
+        })),
+      ),
+    ),
+  );
+  const earlierPolicies = fc
+    .subarray([...policies])
+    .chain((chosen) =>
+      fc.tuple(
+        ...chosen.map((policy) =>
+          policyArb(policy.name).map((other) => ({ ...other, namespace: policy.namespace })),
+        ),
+      ),
+    );
+  const transient = fc.tuple(
+    fc.integer({ min: 0, max: 2 }).chain((n) => indexed(n, (i) => podArb(20 + i))),
+    fc.integer({ min: 0, max: 2 }).chain((n) => indexed(n, (i) => policyArb(`gone${i}`))),
+  );
+  const earlierNamespaces = fc
+    .subarray([...NAMESPACES])
+    .chain((names) =>
+      fc.tuple(...names.map((name) => namespaceLabelsArb.map((labels) => ({ name, labels })))),
+    );
+  return fc
+    .tuple(earlierPods, earlierPolicies, transient, earlierNamespaces)
+    .map(([p, np, [tp, tnp], ns]) => [
+      ...ns.map(({ name, labels }) =>
+        event('NamespaceUpserted', { name, uid: `uid-ns-${name}`, resourceVersion: '0', labels }),
+      ),
+      ...[...p, ...tp].map((pod) => event('PodUpserted', pod)),
+      ...[...np, ...tnp].map((policy) => event('NetworkPolicyUpserted', policy)),
+      ...tp.map((pod) => podDeleted(pod.namespace, pod.name)),
+      ...tnp.map((policy) => policyDeleted(policy.namespace, policy.name)),
+      // A namespace that has no object in the end was deleted.
+      ...ns.map(({ name }) => namespaceDeleted(name)),
+    ]);
+}
 
 function partyOf(pods: readonly PodUpserted[], index: number): Party {
   const pod = pods[index];
