@@ -354,6 +354,15 @@ describe('services fold: Kubernetes rules', () => {
     expect(rejected.join('\n')).toMatch(/not-an-ip/);
   });
 
+  it('a problem is reported once, by the event that brought it, not on every later reconcile', () => {
+    const { state, rejected } = foldServices([
+      svcEvent({ clusterIPs: ['10.96.0.300', '10.96.0.10'] }),
+      sliceEvent({ endpoints: [endpoint('x')] }),
+    ]);
+    expect(rejected).toHaveLength(2);
+    expect(servicesFold.apply(state, sliceEvent({ name: 'other-slice' })).rejected).toBeUndefined();
+  });
+
   it('two Services claiming one frontend: the first serves it, the second takes over when the first goes', () => {
     const events = [
       svcEvent({ name: 'a', clusterIPs: ['10.96.0.1'], externalIPs: ['198.51.100.7'] }),

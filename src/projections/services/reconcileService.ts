@@ -1,4 +1,4 @@
-import type { EndpointSliceUpserted, ServiceUpserted } from '../../events/payloads.js';
+import type { ServiceUpserted } from '../../events/payloads.js';
 import type { MapEntry } from '../../maps/delta.js';
 import { mapKeyId } from '../../maps/keys.js';
 import {
@@ -10,6 +10,7 @@ import {
   type ServiceSlot,
   type ServiceValue,
 } from '../../maps/model.js';
+import type { CompactSlice } from './compactSlice.js';
 import { collectCandidates, type PortBackends, type Selected, selectBackends } from './endpoints.js';
 import type { FoldContext } from './foldContext.js';
 import { type Frontend, serviceFrontends } from './frontends.js';
@@ -76,7 +77,7 @@ function unclaim(state: ServicesState, ctx: FoldContext, svc: string, id: string
   }
 }
 
-function slicesOf(state: ServicesState, svc: string): EndpointSliceUpserted[] {
+function slicesOf(state: ServicesState, svc: string): CompactSlice[] {
   const keys = [...(state.slicesByService.get(svc) ?? [])].sort();
   return keys.map((k) => state.slices.get(k)!.slice);
 }
@@ -167,7 +168,8 @@ export function reconcileService(state: ServicesState, ctx: FoldContext, svcKey:
   const rec = state.services.get(svcKey);
   if (rec === undefined) return;
   const spec = rec.spec;
-  const frontends = spec === null ? [] : serviceFrontends(spec, state.nodeAddresses, ctx.rejected);
+  const specRejected = ctx.subject === svcKey ? ctx.rejected : [];
+  const frontends = spec === null ? [] : serviceFrontends(spec, state.nodeAddresses, specRejected);
   const ids = new Set(frontends.map((f) => f.id));
   for (const id of rec.claims) if (!ids.has(id)) unclaim(state, ctx, svcKey, id);
   for (const f of frontends) claim(state, ctx, svcKey, f);
@@ -180,7 +182,7 @@ export function reconcileService(state: ServicesState, ctx: FoldContext, svcKey:
     const k = `${f.portName}/${f.proto}`;
     let pb = perPort.get(k);
     if (pb === undefined) {
-      pb = selectBackends(collectCandidates(slices, f.portName, f.proto, state.node, ctx.rejected));
+      pb = selectBackends(collectCandidates(slices, f.portName, f.proto, state.node), f.proto);
       perPort.set(k, pb);
     }
     return pb;
@@ -218,7 +220,7 @@ export function reconcileService(state: ServicesState, ctx: FoldContext, svcKey:
   const maglevEntries: MapEntry<'maglev'>[] = [];
   let maglevMemo: Map<string, MaglevMemo> | null = null;
   const affinity = spec?.sessionAffinity === 'ClientIP';
-  const timeout = affinity && spec !== null ? affinityTimeout(spec, ctx.rejected) : 0;
+  const timeout = affinity && spec !== null ? affinityTimeout(spec, specRejected) : 0;
   const iLocal = spec?.internalTrafficPolicy === 'Local';
   const eLocal = spec?.externalTrafficPolicy === 'Local';
 

@@ -10,6 +10,7 @@ import { mapKeyId } from '../../maps/keys.js';
 import type { FoldResult, MapFold } from '../fold.js';
 import { DeltaNetter } from '../netDeltas.js';
 import { DEFAULT_MAGLEV_TABLE_SIZE, type ProjectionOptions } from '../projectionOptions.js';
+import { compactSlice } from './compactSlice.js';
 import type { FoldContext } from './foldContext.js';
 import { IdAllocator } from './idAllocator.js';
 import { classifyAddress } from './ipv4.js';
@@ -20,7 +21,14 @@ import type { ServicesState } from './servicesState.js';
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
 
 function newContext(): FoldContext {
-  return { deltas: new DeltaNetter(), rejected: [], releases: [], touched: new Set(), dirty: new Set() };
+  return {
+    deltas: new DeltaNetter(),
+    rejected: [],
+    subject: null,
+    releases: [],
+    touched: new Set(),
+    dirty: new Set(),
+  };
 }
 
 function onServiceUpserted(s: ServicesState, ctx: FoldContext, svc: ServiceUpserted): void {
@@ -31,6 +39,7 @@ function onServiceUpserted(s: ServicesState, ctx: FoldContext, svc: ServiceUpser
     s.services.set(k, rec);
   }
   rec.spec = svc;
+  ctx.subject = k;
   if (svc.ports.some((p) => p.nodePort !== null)) s.nodePortServices.add(k);
   else s.nodePortServices.delete(k);
   ctx.dirty.add(k);
@@ -70,7 +79,7 @@ function setSlice(
     return;
   }
   const svc = slice.serviceName === null ? null : key(slice.namespace, slice.serviceName);
-  s.slices.set(sliceKey, { slice, service: svc });
+  s.slices.set(sliceKey, { slice: compactSlice(slice, ctx.rejected), service: svc });
   if (svc !== null) {
     let set = s.slicesByService.get(svc);
     if (set === undefined) {

@@ -1,6 +1,7 @@
-import type { EndpointSliceUpserted, ServiceUpserted } from '../../events/payloads.js';
+import type { ServiceUpserted } from '../../events/payloads.js';
 import type { MapEntry } from '../../maps/delta.js';
 import type { BackendState, BackendValue } from '../../maps/model.js';
+import type { CompactSlice } from './compactSlice.js';
 import type { IdAllocator } from './idAllocator.js';
 
 /** A backend shared by every Service that names it, reference counted per condition. */
@@ -49,7 +50,7 @@ export interface ServiceRecord {
 }
 
 export interface SliceRecord {
-  readonly slice: EndpointSliceUpserted;
+  readonly slice: CompactSlice;
   /** `namespace/serviceName` of the Service the slice belongs to, or null. */
   readonly service: string | null;
 }
