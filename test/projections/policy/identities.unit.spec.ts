@@ -4,7 +4,9 @@ import { FIRST_CIDR_IDENTITY } from '../../../src/projections/policy/policyState
 import {
   foldEvents,
   namespace,
+  namespaceDeleted,
   node,
+  nodeDeleted,
   peer,
   pod,
   podDeleted,
@@ -98,6 +100,35 @@ describe('ipcache', () => {
       '192.168.0.0/16': FIRST_CIDR_IDENTITY,
       '192.168.1.0/24': FIRST_CIDR_IDENTITY + 1,
     });
+  });
+
+  it('an address claimed by a node and a pod is the node; by two pods, the smaller pod key', () => {
+    const f = foldEvents('n1', [
+      pod({ name: 'b', labels: { x: 'b' }, ips: ['10.0.0.1'] }),
+      pod({ name: 'a', labels: { x: 'a' }, ips: ['10.0.0.1'] }),
+      pod({ name: 'c', ips: ['172.16.0.2'] }),
+      node('n2', ['172.16.0.2']),
+    ]);
+    expect(ipcache(f)).toEqual({
+      '10.0.0.1/32': FIRST_LABEL_IDENTITY + 1,
+      '172.16.0.2/32': RESERVED_IDENTITY.remoteNode,
+    });
+    const g = foldEvents('n1', [podDeleted('default', 'a'), nodeDeleted('n2')], f.state);
+    expect(ipcache(g)).toEqual({
+      '10.0.0.1/32': FIRST_LABEL_IDENTITY,
+      '172.16.0.2/32': FIRST_LABEL_IDENTITY + 2,
+    });
+  });
+
+  it('a deleted namespace leaves its pods with the namespace name only', () => {
+    const f = foldEvents('n1', [
+      namespace('ns', { team: 'x' }),
+      pod({ ns: 'ns', name: 'p', ips: ['10.0.0.1'] }),
+      namespaceDeleted('ns'),
+    ]);
+    expect(f.state.identitiesById.get(ipcache(f)['10.0.0.1/32']!)!.key).toBe(
+      JSON.stringify(['k8s:io.kubernetes.pod.namespace=ns']),
+    );
   });
 
   it('longest prefix wins: a pod IP inside an ipBlock keeps its pod identity', () => {

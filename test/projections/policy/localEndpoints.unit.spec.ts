@@ -92,6 +92,35 @@ describe('local endpoints', () => {
     expect(endpoints(h)['10.0.0.9']?.endpointId).toBe(1);
   });
 
+  it('a retried CNI ADD replaces the attachment it repeats, even one that named no pod', () => {
+    const f = foldEvents('n1', [
+      pod({ name: 'web', node: null }),
+      cniAdded({ container: 'c1', ips: ['10.0.0.7/24'], ifIndex: 5, pod: null }),
+      cniAdded({ container: 'c1', ips: ['10.0.0.7/24'], ifIndex: 6, pod: ['default', 'web'] }),
+    ]);
+    expect(endpoints(f)).toEqual({
+      '10.0.0.7': {
+        endpointId: 2,
+        ifIndex: 6,
+        identity: FIRST_LABEL_IDENTITY,
+        mac: '0a:58:0a:00:00:01',
+        flags: 0,
+      },
+    });
+  });
+
+  it('the latest of several attachments of a pod gives its interface', () => {
+    const f = foldEvents('n1', [
+      pod({ name: 'web', node: null }),
+      cniAdded({ container: 'old', ips: ['10.0.0.7/24'], ifIndex: 5, pod: ['default', 'web'] }),
+      cniAdded({ container: 'new', ips: ['10.0.0.8/24'], ifIndex: 6, pod: ['default', 'web'] }),
+    ]);
+    expect(Object.keys(endpoints(f))).toEqual(['10.0.0.8']);
+    expect(endpoints(f)['10.0.0.8']?.ifIndex).toBe(6);
+    const g = foldEvents('n1', [cniDeleted({ container: 'new' })], f.state);
+    expect(Object.keys(endpoints(g))).toEqual(['10.0.0.7']);
+  });
+
   it('a deleted pod takes its endpoint, ipcache entry and identity with it', () => {
     const f = foldEvents('n1', [pod({ name: 'web', ips: ['10.0.0.7'] }), podDeleted('default', 'web')]);
     expect(f.applied.endpoints.size + f.applied.ipcache.size + f.applied.policy.size).toBe(0);
