@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,13 @@ static double now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* CPU time (user + system) of this process: what the work cost, whatever else the machine runs. */
+static double cpu_ns(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -65,8 +73,10 @@ int main(int argc, char **argv) {
   double *upd = calloc(rounds, sizeof(double)), *lkp = calloc(rounds, sizeof(double));
   double *bupd = calloc(rounds, sizeof(double)), *blkp = calloc(rounds, sizeof(double));
   double *del = calloc(rounds, sizeof(double)), *bdel = calloc(rounds, sizeof(double));
+  double *cpu[6];
+  for (int i = 0; i < 6; i++) cpu[i] = calloc(rounds, sizeof(double));
   for (int r = 0; r < rounds; r++) {
-    double t0 = now_ns();
+    double t0 = now_ns(), c0 = cpu_ns();
     for (int i = 0; i < n; i++) {
       memset(&attr, 0, sizeof(attr));
       attr.map_fd = fd;
@@ -75,7 +85,7 @@ int main(int argc, char **argv) {
       attr.flags = BPF_ANY;
       if (sys_bpf(BPF_MAP_UPDATE_ELEM, &attr)) { perror("update"); return 1; }
     }
-    double t1 = now_ns();
+    double t1 = now_ns(), c1 = cpu_ns();
     for (int i = 0; i < n; i++) {
       memset(&attr, 0, sizeof(attr));
       attr.map_fd = fd;
@@ -83,21 +93,21 @@ int main(int argc, char **argv) {
       attr.value = (uint64_t)(uintptr_t)value;
       if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &attr)) { perror("lookup"); return 1; }
     }
-    double t2 = now_ns();
+    double t2 = now_ns(), c2 = cpu_ns();
     for (int i = 0; i < n; i++) {
       memset(&attr, 0, sizeof(attr));
       attr.map_fd = fd;
       attr.key = (uint64_t)(uintptr_t)&keys[i];
       if (sys_bpf(BPF_MAP_DELETE_ELEM, &attr)) { perror("delete"); return 1; }
     }
-    double t3 = now_ns();
+    double t3 = now_ns(), c3 = cpu_ns();
     memset(&attr, 0, sizeof(attr));
     attr.batch.map_fd = fd;
     attr.batch.keys = (uint64_t)(uintptr_t)keys;
     attr.batch.values = (uint64_t)(uintptr_t)values;
     attr.batch.count = (uint32_t)n;
     if (sys_bpf(BPF_MAP_UPDATE_BATCH, &attr) || attr.batch.count != (uint32_t)n) { perror("update batch"); return 1; }
-    double t4 = now_ns();
+    double t4 = now_ns(), c4 = cpu_ns();
     // Whole-map read in chunks of up to 4096, as the addon does.
     uint32_t in_batch = 0, out_batch = 0, got = 0;
     int first = 1;
@@ -118,25 +128,29 @@ int main(int argc, char **argv) {
       if (rc) break;  // ENOENT: end of map
       if (got >= (uint32_t)n) continue;
     }
-    double t5 = now_ns();
+    double t5 = now_ns(), c5 = cpu_ns();
     if (got != (uint32_t)n) { fprintf(stderr, "lookup batch read %u of %d\n", got, n); return 1; }
     memset(&attr, 0, sizeof(attr));
     attr.batch.map_fd = fd;
     attr.batch.keys = (uint64_t)(uintptr_t)keys;
     attr.batch.count = (uint32_t)n;
     if (sys_bpf(BPF_MAP_DELETE_BATCH, &attr)) { perror("delete batch"); return 1; }
-    double t6 = now_ns();
+    double t6 = now_ns(), c6 = cpu_ns();
     upd[r] = (t1 - t0) / n;
     lkp[r] = (t2 - t1) / n;
     del[r] = (t3 - t2) / n;
     bupd[r] = (t4 - t3) / n;
     blkp[r] = (t5 - t4) / n;
     bdel[r] = (t6 - t5) / n;
+    double cs[7] = {c0, c1, c2, c3, c4, c5, c6};
+    for (int i = 0; i < 6; i++) cpu[i][r] = (cs[i + 1] - cs[i]) / n;
   }
   printf("{\"elements\":%d,\"rounds\":%d,\"updateSingle\":%.1f,\"lookupSingle\":%.1f,\"deleteSingle\":%.1f,"
-         "\"updateBatch\":%.1f,\"lookupBatch\":%.1f,\"deleteBatch\":%.1f}\n",
+         "\"updateBatch\":%.1f,\"lookupBatch\":%.1f,\"deleteBatch\":%.1f,\"cpu\":{\"updateSingle\":%.1f,"
+         "\"lookupSingle\":%.1f,\"deleteSingle\":%.1f,\"updateBatch\":%.1f,\"lookupBatch\":%.1f,\"deleteBatch\":%.1f}}\n",
          n, rounds, median(upd, rounds), median(lkp, rounds), median(del, rounds), median(bupd, rounds),
-         median(blkp, rounds), median(bdel, rounds));
+         median(blkp, rounds), median(bdel, rounds), median(cpu[0], rounds), median(cpu[1], rounds),
+         median(cpu[2], rounds), median(cpu[3], rounds), median(cpu[4], rounds), median(cpu[5], rounds));
   close(fd);
   return 0;
 }
