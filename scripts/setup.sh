@@ -39,7 +39,7 @@ fi
 # Headers come from Debian's nodejs (/usr/include/node): node-gyp must never download them.
 if [ -f binding.gyp ]; then
   log "building the libbpf native addon"
-  if [ ! -f build/Makefile ] || [ ! -f build/config.gypi ]; then
+  if [ ! -f build/Makefile ] || [ ! -f build/config.gypi ] || [ binding.gyp -nt build/Makefile ]; then
     npx --no-install node-gyp configure --nodedir=/usr --loglevel=error
   fi
   npx --no-install node-gyp build --nodedir=/usr --loglevel=error
