@@ -1,13 +1,16 @@
 /**
  * Benchmark of the policy projection (identities, ipcache, per-endpoint policy, endpoints).
  *
- *   npx tsx bench/projection-policy.ts [--pods 1000,10000] [--policies 100] [--changes 500]
+ *   npx tsx bench/projection-policy.ts [--pods 1000,10000] [--policies 100] [--changes 500] [--no-write]
  *
  * For each cluster size: events/s through the fold while loading the cluster, then the cost of
  * one pod label change (median, p99) on a loaded state, side by side with the baseline a
  * non-incremental projection pays for the same change (folding the whole log again). Prints
- * JSON, then a text picture. Not part of the test run.
+ * JSON on stdout (also written to bench/results/projection-policy.json unless --no-write) and a
+ * text picture on stderr. Not part of the test run.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type AnyEvent, actorNamed } from '../src/events/envelope.js';
 import type {
@@ -238,6 +241,7 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
+const startLoad = loadavg()[0]!;
 const sizes = arg('pods', '1000,10000').split(',').map(Number);
 const policies = Number(arg('policies', '100'));
 const changes = Number(arg('changes', '500'));
@@ -249,18 +253,25 @@ const last = results[results.length - 1]!;
 const report = {
   bench: 'projection-policy',
   node: process.version,
+  cpus: cpus().length,
+  loadAverageAtStart: startLoad,
+  date: new Date().toISOString(),
   results,
   labelChangeMedianRatio: round(last.labelChange.medianMs / first.labelChange.medianMs),
 };
 console.log(JSON.stringify(report, null, 2));
+if (!process.argv.includes('--no-write')) {
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/projection-policy.json', `${JSON.stringify(report, null, 2)}\n`);
+}
 
-// The picture: one bar per size, label-change median against the full-refold baseline (log scale).
+// The picture (stderr, so stdout stays JSON): label-change median against the full-refold
+// baseline, log-scaled bars.
 const bar = (ms: number) => '#'.repeat(Math.max(1, Math.round(4 * Math.log10(1 + ms * 1000))));
+process.stderr.write('\none pod label change (median, log scale): incremental vs full refold\n');
 for (const r of results) {
-  console.log(
-    `${String(r.pods).padStart(6)} pods  change  ${bar(r.labelChange.medianMs)} ${r.labelChange.medianMs} ms`,
-  );
-  console.log(
-    `${''.padStart(6)}       refold  ${bar(r.baselineFullRefold.medianMs)} ${r.baselineFullRefold.medianMs} ms`,
-  );
+  const change = r.labelChange.medianMs;
+  const refold = r.baselineFullRefold.medianMs;
+  process.stderr.write(`${String(r.pods).padStart(7)} pods  change ${bar(change).padEnd(30)} ${change} ms\n`);
+  process.stderr.write(`${''.padStart(7)}       refold ${bar(refold).padEnd(30)} ${refold} ms\n`);
 }
