@@ -39,7 +39,8 @@ void ObjectHandle::Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ObjectHandle", ctor);
 }
 
-// new ObjectHandle(path, pinRoot, innerMaxEntries?: { [outerMapName]: number })
+// new ObjectHandle(path, pinRoot, innerMaxEntries?: { [outerMapName]: number },
+//                  maxEntries?: { [mapName]: number })
 ObjectHandle::ObjectHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ObjectHandle>(info) {
   Napi::Env env = info.Env();
   path_ = ArgString(info, 0, "path");
@@ -48,6 +49,11 @@ ObjectHandle::ObjectHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Ob
   if (info.Length() > 2 && !info[2].IsUndefined()) {
     if (!info[2].IsObject()) ThrowTypeError(env, "innerMaxEntries must be an object");
     inner = info[2].As<Napi::Object>();
+  }
+  Napi::Object sizes;
+  if (info.Length() > 3 && !info[3].IsUndefined()) {
+    if (!info[3].IsObject()) ThrowTypeError(env, "maxEntries must be an object");
+    sizes = info[3].As<Napi::Object>();
   }
   TakeLibbpfLog();
   LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pinRoot.c_str());
@@ -77,6 +83,21 @@ ObjectHandle::ObjectHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Ob
       templates.push_back(fd);
       int err = bpf_map__set_inner_map_fd(outer, fd);
       if (err) fail([&] { ThrowBpfError(env, "set inner map template", err, name); });
+    }
+  }
+  // Capacities chosen at load time (e.g. for a cluster with 100k Services); maps this object
+  // does not declare are skipped, so one set of sizes serves every object sharing the pins.
+  if (!sizes.IsEmpty()) {
+    Napi::Array names = sizes.GetPropertyNames();
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+      Napi::Value v = sizes.Get(name);
+      if (!v.IsNumber() || v.As<Napi::Number>().Uint32Value() == 0)
+        fail([&] { ThrowTypeError(env, "maxEntries." + name + " must be a positive number"); });
+      struct bpf_map* map = bpf_object__find_map_by_name(obj_, name.c_str());
+      if (!map) continue;
+      int err = bpf_map__set_max_entries(map, v.As<Napi::Number>().Uint32Value());
+      if (err) fail([&] { ThrowBpfError(env, "set max entries", err, name); });
     }
   }
   int err = bpf_object__load(obj_);

@@ -16,6 +16,8 @@ export interface OpenOptions {
   readonly pinRoot: string;
   /** Maglev table size M (a prime); must match the pinned map when one exists. Default 16381. */
   readonly maglevTableSize?: number;
+  /** Capacities by C map name, overriding bpf/maps.h; must match maps already pinned. */
+  readonly maxEntries?: Readonly<Record<string, number>>;
 }
 
 /** A loaded BPF object file: programs to attach, maps pinned under `pinRoot`. */
@@ -35,7 +37,7 @@ export class BpfObject {
     ensureBpffs();
     const inner =
       options.maglevTableSize === undefined ? undefined : { cairn_lb4_mglv: options.maglevTableSize };
-    const obj = new (nativeBinding().ObjectHandle)(path, options.pinRoot, inner);
+    const obj = new (nativeBinding().ObjectHandle)(path, options.pinRoot, inner, options.maxEntries);
     return new BpfObject(path, options.pinRoot, obj);
   }
 

@@ -104,7 +104,12 @@ export interface BtfTypeLayout {
 }
 
 export interface NativeBinding {
-  ObjectHandle: new (path: string, pinRoot: string, innerMaxEntries?: Record<string, number>) => NativeObject;
+  ObjectHandle: new (
+    path: string,
+    pinRoot: string,
+    innerMaxEntries?: Record<string, number>,
+    maxEntries?: Readonly<Record<string, number>>,
+  ) => NativeObject;
   openPinnedMap(path: string): NativeMap;
   openPinnedLink(path: string): NativeLink;
   unpin(path: string): boolean;

@@ -22,6 +22,8 @@ export interface KernelBackendOptions {
   /** bpffs directory of the node's pinned maps and links; reopening reuses them. */
   readonly pinRoot: string;
   readonly maglevTableSize?: number;
+  /** Map capacities, overriding bpf/maps.h (e.g. for 100k Services); must match pinned maps. */
+  readonly mapMaxEntries?: Partial<Record<MapName, number>>;
   /** cgroup v2 directory to attach socket load balancing to (e.g. the node's root cgroup). */
   readonly cgroupPath?: string;
 }
@@ -44,9 +46,13 @@ export class KernelMapBackend implements MapBackend {
   /** Loads (or reuses) the programs and maps; attaches socket LB to `cgroupPath` once (pinned links). */
   static open(options: KernelBackendOptions): KernelMapBackend {
     mkdirSync(options.pinRoot, { recursive: true });
+    const maxEntries = Object.fromEntries(
+      Object.entries(options.mapMaxEntries ?? {}).map(([name, n]) => [MAP_CODECS[name as MapName].cName, n]),
+    );
     const open = (path: string) =>
       BpfObject.open(path, {
         pinRoot: options.pinRoot,
+        maxEntries,
         ...(options.maglevTableSize ? { maglevTableSize: options.maglevTableSize } : {}),
       });
     const objects = [open(BPF_OBJECTS.sockLb), open(BPF_OBJECTS.policy)];
