@@ -43,7 +43,8 @@ describe.skipIf(skip !== undefined)('policy at the pod veth (tc clsact)', () => 
    * A connection from pod a to pod b. A drop shows as ETIMEDOUT (the SYN is never answered), so
    * where a drop is expected the wait is short; where a connection is expected it is generous.
    */
-  const probe = (expect: 'allowed' | 'dropped') => client.tcp(b.ip, PORT, expect === 'dropped' ? 500 : 5000);
+  const probe = (outcome: 'allowed' | 'dropped') =>
+    client.tcp(b.ip, PORT, outcome === 'dropped' ? 500 : 5000);
 
   const dropped = (reason: DropReason): bigint => {
     const key = Buffer.alloc(4);
