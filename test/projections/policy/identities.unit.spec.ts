@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FIRST_LABEL_IDENTITY, RESERVED_IDENTITY } from '../../../src/maps/model.js';
+import { describeIdentity } from '../../../src/projections/policy/describeIdentity.js';
 import { FIRST_CIDR_IDENTITY } from '../../../src/projections/policy/policyState.js';
 import {
   foldEvents,
@@ -147,5 +148,21 @@ describe('ipcache', () => {
     expect(g.deltas).toEqual([]);
     const h = foldEvents('n1', [policy({ name: 'b', ingress: [] })], g.state);
     expect(h.deltas).toEqual([{ map: 'ipcache', op: 'delete', key: { cidr: '192.168.0.0/16' } }]);
+  });
+});
+
+describe('describeIdentity', () => {
+  it('names label, CIDR and reserved identities, and null for a number not in use', () => {
+    const f = foldEvents('n1', [
+      pod({ name: 'p', labels: { app: 'a' }, ips: ['10.0.0.1'] }),
+      policy({ name: 'np', ingress: [rule([peer.ipBlock('192.168.0.0/16')])] }),
+    ]);
+    expect(describeIdentity(f.state, FIRST_LABEL_IDENTITY)).toEqual([
+      'k8s:app=a',
+      'k8s:io.kubernetes.pod.namespace=default',
+    ]);
+    expect(describeIdentity(f.state, FIRST_CIDR_IDENTITY)).toEqual(['cidr:192.168.0.0/16']);
+    expect(describeIdentity(f.state, RESERVED_IDENTITY.world)).toEqual(['reserved:world']);
+    expect(describeIdentity(f.state, 999)).toBeNull();
   });
 });
