@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isBpfError } from '../../src/datapath/bpfError.js';
 import { BpfObject, openPinnedNodeMap, unpin } from '../../src/datapath/bpfObject.js';
@@ -6,7 +7,7 @@ import { dumpNodeMaps } from '../../src/datapath/dumpMaps.js';
 import { UPDATE_FLAGS } from '../../src/datapath/kernelMap.js';
 import { INTERNAL_MAPS } from '../../src/datapath/mapCodecs.js';
 import { nativeBinding } from '../../src/datapath/native.js';
-import { BPF_OBJECTS } from '../../src/datapath/paths.js';
+import { BPF_OBJECTS, REPO_ROOT } from '../../src/datapath/paths.js';
 import type { MapEntry } from '../../src/maps/delta.js';
 import { kernelTestsSkipReason } from './support/datapathPrereq.js';
 import { makePinDir, removePinDir } from './support/scratch.js';
@@ -321,5 +322,33 @@ describe.skipIf(skip !== undefined)('map operations on the real kernel', () => {
       backends.close();
       ipcache.close();
     }
+  });
+
+  it('capacities are a load-time choice, and a pinned map of another size is not silently reused', () => {
+    const root = makePinDir();
+    try {
+      const sized = BpfObject.open(BPF_OBJECTS.sockLb, { pinRoot: root, maxEntries: { cairn_lb4_be: 1024 } });
+      const backends = sized.map('backends');
+      expect(backends.info().maxEntries).toBe(1024);
+      backends.close();
+      sized.close();
+      expect(() =>
+        BpfObject.open(BPF_OBJECTS.sockLb, { pinRoot: root, maxEntries: { cairn_lb4_be: 2048 } }),
+      ).toThrow(expect.objectContaining({ name: 'BpfError', op: `load ${BPF_OBJECTS.sockLb}` }));
+    } finally {
+      removePinDir(root);
+    }
+  });
+
+  it('a file that is not a BPF object fails to open with a BpfError naming it', () => {
+    const notBpf = join(REPO_ROOT, 'bpf', 'Makefile');
+    let caught: unknown;
+    try {
+      BpfObject.open(notBpf, { pinRoot });
+    } catch (err) {
+      caught = err;
+    }
+    expect(isBpfError(caught)).toBe(true);
+    expect((caught as Error).message).toContain(`open ${notBpf}`);
   });
 });
