@@ -1,6 +1,6 @@
 import { ENDPOINT_FLAGS, type EndpointValue, type PolicyKey, RESERVED_IDENTITY } from '../../maps/model.js';
 import type { FoldDelta } from '../fold.js';
-import { endpointPolicy } from './endpointEntries.js';
+import { endpointPolicy } from './endpointPolicy.js';
 import { localEndpointFacts } from './localEndpoint.js';
 import type { EndpointOut, PolicyFoldState } from './policyState.js';
 

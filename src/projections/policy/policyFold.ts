@@ -1,8 +1,8 @@
 import type { DesiredMaps, MapEntry } from '../../maps/delta.js';
 import { mapKeyId } from '../../maps/keys.js';
 import type { MapFold } from '../fold.js';
+import { applyPolicyEvent } from './applyPolicyEvent.js';
 import { flush } from './flush.js';
-import { applyPolicyEvent } from './policyEvents.js';
 import { initPolicyState, type PolicyFoldState, reject } from './policyState.js';
 
 /**
