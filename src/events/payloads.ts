@@ -203,6 +203,33 @@ export interface OperatorAnnotated {
   readonly reason: string;
 }
 
+/**
+ * One write to the Kubernetes API as the API server's audit webhook reported it. The envelope's
+ * `causation` is the id of the object event the write produced, when the response named it.
+ */
+export interface AuditRecorded {
+  readonly auditID: string;
+  readonly verb: string;
+  readonly user: string;
+  readonly groups: readonly string[];
+  readonly impersonatedUser: string | null;
+  readonly userAgent: string | null;
+  readonly sourceIPs: readonly string[];
+  readonly kind: string | null;
+  readonly resource: string;
+  readonly subresource: string | null;
+  /** Empty for the core group. */
+  readonly apiGroup: string;
+  readonly namespace: string | null;
+  readonly name: string | null;
+  readonly uid: string | null;
+  /** The object's resourceVersion after the write. */
+  readonly resourceVersion: string | null;
+  readonly responseCode: number;
+  readonly requestReceivedMs: number;
+  readonly completedMs: number;
+}
+
 /** Event type name → payload type. The name is also the schema file name. */
 export interface EventPayloads {
   ServiceUpserted: ServiceUpserted;
@@ -220,6 +247,7 @@ export interface EventPayloads {
   CniAdded: CniAdded;
   CniDeleted: CniDeleted;
   OperatorAnnotated: OperatorAnnotated;
+  AuditRecorded: AuditRecorded;
 }
 
 export type EventType = keyof EventPayloads;
@@ -241,4 +269,5 @@ export const EVENT_TYPES: readonly EventType[] = [
   'CniAdded',
   'CniDeleted',
   'OperatorAnnotated',
+  'AuditRecorded',
 ];
