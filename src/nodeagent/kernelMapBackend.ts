@@ -5,6 +5,7 @@ import { BpfObject } from '../datapath/bpfObject.js';
 import type { KernelMap } from '../datapath/kernelMap.js';
 import { MAP_CODECS } from '../datapath/mapCodecs.js';
 import { BPF_OBJECTS } from '../datapath/paths.js';
+import { SOCK_LB_PROGRAMS } from '../datapath/programs.js';
 import type { MapDelta, MapEntry } from '../maps/delta.js';
 import { mapKeyId } from '../maps/keys.js';
 import { MAP_NAMES, type MapName, type NodeMaps } from '../maps/model.js';
@@ -117,7 +118,7 @@ export class KernelMapBackend implements MapBackend {
 export function attachSocketLb(object: BpfObject, cgroupPath: string, pinRoot: string): void {
   const dir = join(pinRoot, 'links');
   mkdirSync(dir, { recursive: true });
-  for (const program of SOCKET_LB_PROGRAMS) {
+  for (const program of SOCK_LB_PROGRAMS) {
     const pin = join(dir, program);
     if (existsSync(pin)) continue;
     const link = object.attachCgroup(program, cgroupPath);
