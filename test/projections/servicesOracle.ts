@@ -3,7 +3,7 @@
  * property tests: given the final objects (Services, EndpointSlices, this node's addresses) it
  * says what each frontend must serve, in the shape of `logicalView`. It knows nothing about ids,
  * slots, claims or incremental state. Frontends must not collide across Services (the
- * arbitraries guarantee it).
+ * arbitraries guarantee it). Backend states are global, as in the backends map.
  */
 import type { EndpointSliceUpserted, ServiceUpserted } from '../../src/events/payloads.js';
 import { SERVICE_FLAGS } from '../../src/maps/model.js';
@@ -101,6 +101,19 @@ export function oracleView(
         if (two) out[fe(ip, p, 'internal')] = { flags, affinity: timeout, backends: choose(false) };
       }
     }
+  }
+  // A backend (address:port/proto) is one entry shared by every Service using it: active if any
+  // of them uses it as a ready endpoint, terminating otherwise.
+  const active = new Set<string>();
+  for (const v of Object.values(out))
+    for (const b of v.backends) if (b.endsWith(':active')) active.add(b.slice(0, -':active'.length));
+  const global = (b: string) =>
+    b.endsWith(':terminating') && active.has(b.slice(0, -':terminating'.length))
+      ? b.replace(/:terminating$/, ':active')
+      : b;
+  for (const v of Object.values(out)) {
+    v.backends = v.backends.map(global).sort();
+    if (v.maglev !== undefined) v.maglev = [...new Set(v.maglev.map(global))].sort();
   }
   return out;
 }

@@ -1,22 +1,22 @@
 import type { ServiceUpserted } from '../../events/payloads.js';
 import type { MapEntry } from '../../maps/delta.js';
 import { mapKeyId } from '../../maps/keys.js';
-import {
-  type BackendState,
-  type MaglevValue,
-  type MapName,
-  type RevNatValue,
-  SERVICE_FLAGS,
-  type ServiceSlot,
-  type ServiceValue,
+import type {
+  BackendState,
+  MaglevValue,
+  MapName,
+  RevNatValue,
+  ServiceSlot,
+  ServiceValue,
 } from '../../maps/model.js';
 import type { CompactSlice } from './compactSlice.js';
 import { collectCandidates, type PortBackends, type Selected, selectBackends } from './endpoints.js';
 import type { FoldContext } from './foldContext.js';
 import { type Frontend, serviceFrontends } from './frontends.js';
-import { maglevTable } from './maglev.js';
+import { memoMaglev } from './maglevMemo.js';
 import type { MaglevMemo, ServiceRecord, ServicesState } from './servicesState.js';
 import { nextSlotOrder } from './slotOrder.js';
+import { trafficScopes } from './trafficScopes.js';
 
 /** Kubernetes' default ClientIP affinity timeout (3 hours). */
 export const DEFAULT_AFFINITY_TIMEOUT_SEC = 10800;
@@ -192,90 +192,59 @@ export function reconcileService(state: ServicesState, ctx: FoldContext, svcKey:
   const orders = new Map<string, string[]>();
   const refs = new Map<string, BackendState>();
   const idsByKey = new Map<string, number>();
-  const selectedByKey = new Map<string, Selected>();
-  const orderOf = (f: Frontend, local: boolean): string[] => {
-    const ok = `${f.portName}/${f.proto}/${local ? 'local' : 'cluster'}`;
-    let order = orders.get(ok);
+  const orderOf = (f: Frontend, local: boolean): { key: string; order: string[] } => {
+    const key = `${f.portName}/${f.proto}/${local ? 'local' : 'cluster'}`;
+    let order = orders.get(key);
     if (order === undefined) {
-      const pb = backendsFor(f);
-      const list = local ? pb.local : pb.cluster;
+      const list = local ? backendsFor(f).local : backendsFor(f).cluster;
       for (const b of list) {
-        selectedByKey.set(b.key, b);
-        if (!refs.has(b.key)) {
-          refs.set(b.key, b.state);
-          idsByKey.set(b.key, acquire(state, ctx, b, rec.refs.get(b.key)));
-        }
+        if (refs.has(b.key)) continue;
+        refs.set(b.key, b.state);
+        idsByKey.set(b.key, acquire(state, ctx, b, rec.refs.get(b.key)));
       }
       order = nextSlotOrder(
-        rec.orders.get(ok),
+        rec.orders.get(key),
         list.map((b) => b.key),
       );
-      orders.set(ok, order);
+      orders.set(key, order);
     }
-    return order;
+    return { key, order };
   };
 
   const services: MapEntry<'services'>[] = [];
   const revNat: MapEntry<'revNat'>[] = [];
   const maglevEntries: MapEntry<'maglev'>[] = [];
   let maglevMemo: Map<string, MaglevMemo> | null = null;
-  const affinity = spec?.sessionAffinity === 'ClientIP';
-  const timeout = affinity && spec !== null ? affinityTimeout(spec, specRejected) : 0;
-  const iLocal = spec?.internalTrafficPolicy === 'Local';
-  const eLocal = spec?.externalTrafficPolicy === 'Local';
-
-  const put = (
-    f: Frontend,
-    scope: 'external' | 'internal',
-    order: readonly string[],
-    revNatId: number,
-    flags: number,
-  ) => {
-    const add = (slot: number, value: ServiceValue) => {
-      const key = { address: f.address, port: f.port, proto: f.proto, slot, scope };
-      services.push({ key, value });
-    };
-    add(0, { kind: 'master', count: order.length, revNatId, flags, affinityTimeoutSec: timeout });
-    for (let i = 0; i < order.length; i++)
-      add(i + 1, { kind: 'slot', backendId: idsByKey.get(order[i]!)!, revNatId });
-  };
+  const timeout = spec?.sessionAffinity === 'ClientIP' ? affinityTimeout(spec, specRejected) : 0;
 
   for (const f of owned) {
     const revNatId = state.frontends.get(f.id)!.revNatId;
-    let flags = f.typeFlags | (affinity ? SERVICE_FLAGS.sessionAffinity : 0);
     revNat.push({ key: { id: revNatId }, value: { address: f.address, port: f.port } });
-    if (!f.external) {
-      if (iLocal) flags |= SERVICE_FLAGS.internalLocal;
-      put(f, 'external', orderOf(f, iLocal), revNatId, flags);
-      continue;
+    const scopes = trafficScopes(f, spec!);
+    for (const { scope, local, flags } of scopes) {
+      const { order } = orderOf(f, local);
+      const at = (slot: number) => ({ address: f.address, port: f.port, proto: f.proto, slot, scope });
+      services.push({
+        key: at(0),
+        value: { kind: 'master', count: order.length, revNatId, flags, affinityTimeoutSec: timeout },
+      });
+      for (let i = 0; i < order.length; i++)
+        services.push({
+          key: at(i + 1),
+          value: { kind: 'slot', backendId: idsByKey.get(order[i]!)!, revNatId },
+        });
     }
-    // External frontends follow externalTrafficPolicy; under Local, local pods still reach every
-    // endpoint through the internal scope (kube-proxy's "short circuit" to the cluster chain).
-    const twoScopes = eLocal && !iLocal;
-    if (eLocal) flags |= SERVICE_FLAGS.externalLocal | (iLocal ? SERVICE_FLAGS.internalLocal : 0);
-    if (twoScopes) flags |= SERVICE_FLAGS.twoScopes;
-    const extOrder = orderOf(f, eLocal);
-    put(f, 'external', extOrder, revNatId, flags);
-    if (twoScopes) put(f, 'internal', orderOf(f, false), revNatId, flags);
-    if (extOrder.length > 0) {
-      const ok = `${f.portName}/${f.proto}/${eLocal ? 'local' : 'cluster'}`;
-      maglevMemo ??= new Map();
-      let memo = maglevMemo.get(ok);
-      if (memo === undefined) {
-        const members = extOrder.map((k) => ({ key: k, id: idsByKey.get(k)! }));
-        const signature = members
-          .map((m) => `${m.key}=${m.id}`)
-          .sort()
-          .join(',');
-        const prev = rec.maglev?.get(ok);
-        memo =
-          prev?.signature === signature
-            ? prev
-            : { signature, table: maglevTable(members, state.maglevTableSize) };
-        maglevMemo.set(ok, memo);
-      }
-      maglevEntries.push({ key: { revNatId }, value: { backendIds: memo.table } });
+    // Maglev serves external traffic: built from the first (external) scope's backends.
+    const ext = orderOf(f, scopes[0]!.local);
+    if (!f.external || ext.order.length === 0) continue;
+    maglevMemo ??= new Map();
+    let memo = maglevMemo.get(ext.key);
+    if (memo === undefined) {
+      const members = ext.order.map((k) => ({ key: k, id: idsByKey.get(k)! }));
+      memo = memoMaglev(members, state.maglevTableSize, rec.maglev?.get(ext.key));
+      maglevMemo.set(ext.key, memo);
     }
+    maglevEntries.push({ key: { revNatId }, value: { backendIds: memo.table } });
   }
 
   for (const [k, st] of rec.refs) if (refs.get(k) !== st) ctx.releases.push([k, st]);
