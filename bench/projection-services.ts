@@ -114,12 +114,15 @@ function build(n: number, m: number): { state: ServicesState; seconds: number; e
  * a random Service. Wall time per `apply`, so GC pauses and CPU contention land in the tail:
  * `p99_us` is over all samples, `p99_best_round_us` the lowest p99 of rounds of 1,000 (less
  * sensitive to other processes on a shared machine), `gc` the pauses observed during the loop.
+ * `cpu_*_us` is the process CPU time (all threads, so GC helpers count) per change: unlike wall
+ * time it does not grow while other processes hold the CPU.
  */
 let rng = 12345;
 let changeSeq = 0;
 
 async function changes(state: ServicesState, n: number, count: number, only?: (i: number) => boolean) {
   const samples: number[] = [];
+  const cpu: number[] = [];
   const roundP99: number[] = [];
   let deltas = 0;
   const gcs: number[] = [];
@@ -137,9 +140,12 @@ async function changes(state: ServicesState, n: number, count: number, only?: (i
       k % 2 === 0
         ? ev('EndpointSliceUpserted', slice(i, changeSeq))
         : ev('ServiceUpserted', service(i, changeSeq));
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const r = servicesFold.apply(state, e);
     samples.push(Number(process.hrtime.bigint() - t0) / 1e3);
+    const c = process.cpuUsage(c0);
+    cpu.push(c.user + c.system);
     deltas += r.deltas.length;
     if (samples.length % 1000 === 0)
       roundP99.push(
@@ -152,8 +158,11 @@ async function changes(state: ServicesState, n: number, count: number, only?: (i
   await new Promise((resolve) => setTimeout(resolve, 10)); // let the GC entries be delivered
   observer.disconnect();
   samples.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
   return {
     samples: count,
+    cpu_median_us: round(quantile(cpu, 0.5)),
+    cpu_p99_us: round(quantile(cpu, 0.99)),
     median_us: round(quantile(samples, 0.5)),
     p99_us: round(quantile(samples, 0.99)),
     ...(roundP99.length > 0 ? { p99_best_round_us: round(Math.min(...roundP99)) } : {}),
@@ -222,7 +231,13 @@ for (const n of SIZES) {
 const big = build(1_000, 16381);
 const maglevDefault = await changes(big.state, 1_000, quick ? 100 : 400, (i) => i % 10 === 0);
 
-type Change = { median_us: number; p99_us: number; p99_best_round_us?: number };
+type Change = {
+  median_us: number;
+  p99_us: number;
+  p99_best_round_us?: number;
+  cpu_median_us: number;
+  cpu_p99_us: number;
+};
 const first = perSize[0]!.one_change as Change;
 const last = perSize[perSize.length - 1]!.one_change as Change;
 const result = {
@@ -237,6 +252,10 @@ const result = {
   headline: {
     [`median_ratio_${SIZES[SIZES.length - 1]}_vs_${SIZES[0]}`]: round(last.median_us / first.median_us),
     [`p99_ratio_${SIZES[SIZES.length - 1]}_vs_${SIZES[0]}`]: round(last.p99_us / first.p99_us),
+    [`cpu_median_ratio_${SIZES[SIZES.length - 1]}_vs_${SIZES[0]}`]: round(
+      last.cpu_median_us / first.cpu_median_us,
+    ),
+    [`cpu_p99_ratio_${SIZES[SIZES.length - 1]}_vs_${SIZES[0]}`]: round(last.cpu_p99_us / first.cpu_p99_us),
     [`p99_best_round_ratio_${SIZES[SIZES.length - 1]}_vs_${SIZES[0]}`]: round(
       (last.p99_best_round_us ?? Number.NaN) / (first.p99_best_round_us ?? Number.NaN),
     ),
