@@ -202,9 +202,9 @@ const seqPodArb: fc.Arbitrary<PodUpserted> = fc
       { app: fc.constantFrom('web', 'db'), tier: fc.constant('fe') },
       { requiredKeys: ['app'] },
     ),
-    nodeName: fc.constantFrom<string | null>('n1', 'n2', null),
+    nodeName: fc.constantFrom<string | null>('n1', 'n1', 'n2', null),
     podIPs: fc.oneof(
-      { arbitrary: fc.subarray(SEQ_IPS, { maxLength: 1 }), weight: 8 },
+      { arbitrary: fc.subarray(SEQ_IPS, { minLength: 1, maxLength: 1 }), weight: 8 },
       fc.constant(['fd00::1']),
       fc.constant(['10.0.0.300']),
     ),
