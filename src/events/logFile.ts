@@ -1,4 +1,6 @@
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import avro from 'avsc';
 import { SingleBar } from 'cli-progress';
 import { EventCodec } from './codec.js';
@@ -47,9 +49,13 @@ export async function exportLog(
   const encoderOptions = {
     codec: options.compression ?? 'null',
     metadata: { [SCHEMAS_META]: Buffer.from(JSON.stringify(Object.fromEntries(schemas))) },
-  } as Parameters<typeof avro.createFileEncoder>[2];
-  const encoder = avro.createFileEncoder(path, codec.schemas.exportRecord.type, encoderOptions);
-  const finished = once(encoder, 'finish');
+  } as ConstructorParameters<typeof avro.streams.BlockEncoder>[1];
+  // Our own file stream (not createFileEncoder's): the export is done when the file is closed,
+  // not when the encoder has merely finished.
+  const encoder = new avro.streams.BlockEncoder(codec.schemas.exportRecord.type, encoderOptions);
+  const file = createWriteStream(path);
+  encoder.pipe(file);
+  const written = finished(file);
   const total = to >= from ? Number(to - from + 1n) : 0;
   const bar = options.progress ? new SingleBar({ etaBuffer: 1000, stream: process.stderr }) : undefined;
   bar?.start(total, 0);
@@ -65,7 +71,7 @@ export async function exportLog(
     if (bar && events % 1000 === 0) bar.update(events);
   }
   encoder.end();
-  await finished;
+  await written;
   bar?.update(events);
   bar?.stop();
   return { events };
