@@ -99,14 +99,24 @@ function quantile(sorted: readonly number[], q: number): number {
 
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-function build(n: number, m: number): { state: ServicesState; seconds: number; events: number } {
+function build(
+  n: number,
+  m: number,
+): { state: ServicesState; seconds: number; cpuSeconds: number; events: number } {
   let state = servicesFold.init('node-0', { maglevTableSize: m });
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     state = servicesFold.apply(state, ev('ServiceUpserted', service(i))).state;
     state = servicesFold.apply(state, ev('EndpointSliceUpserted', slice(i))).state;
   }
-  return { state, seconds: Number(process.hrtime.bigint() - t0) / 1e9, events: 2 * n };
+  const c = process.cpuUsage(c0);
+  return {
+    state,
+    seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+    cpuSeconds: (c.user + c.system) / 1e6,
+    events: 2 * n,
+  };
 }
 
 /**
@@ -196,15 +206,21 @@ let throughput: Record<string, unknown> | null = null;
 for (const n of SIZES) {
   gc?.();
   const before = process.memoryUsage();
-  const { state, seconds, events } = build(n, M);
+  const { state, seconds, cpuSeconds, events } = build(n, M);
   if (n === SIZES[SIZES.length - 1]) {
-    throughput = { events, seconds: round(seconds), events_per_s: Math.round(events / seconds) };
+    throughput = {
+      events,
+      seconds: round(seconds),
+      events_per_s: Math.round(events / seconds),
+      events_per_cpu_s: Math.round(events / cpuSeconds),
+    };
   }
+  // Memory right after building, before the baseline's full rebuilds inflate the RSS.
+  gc?.();
+  const after = process.memoryUsage();
   await changes(state, n, 2_000); // warm-up: JIT and the first old-space growth
   const change = await changes(state, n, CHANGES);
   const full = baseline(state, n >= 100_000 ? 3 : 5);
-  gc?.();
-  const after = process.memoryUsage();
   perSize.push({
     services: n,
     backends_per_service: BACKENDS,
