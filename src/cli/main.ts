@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerAgent } from './commands/agent.js';
+import { registerApiwatch } from './commands/apiwatch.js';
 import { registerLog } from './commands/log.js';
 import { registerMaps } from './commands/maps.js';
 import { registerRun } from './commands/run.js';
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerLog(program);
   registerAgent(program);
   registerMaps(program);
+  registerApiwatch(program);
   return program;
 }
 
