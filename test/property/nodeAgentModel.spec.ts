@@ -78,7 +78,14 @@ async function settle(real: Real): Promise<NodeAgent> {
     await startAgent(real);
   }
   const agent = real.agent!;
-  await agent.whenApplied(await real.log.head());
+  const head = await real.log.head();
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(
+      () => reject(new Error(`agent stuck at ${agent.appliedPosition}, log head ${head}`)),
+      20_000,
+    ).unref(),
+  );
+  await Promise.race([agent.whenApplied(head), timeout]);
   // A flush that was retrying with faults on finishes now that they are off.
   for (let i = 0; i < 200 && !agent.reconciler.converged; i++) await new Promise((r) => setTimeout(r, 2));
   // The periodic full comparison: repairs hand edits made while faults were on.
@@ -306,5 +313,5 @@ describe('model-based: the node agent converges under crashes, failures, duplica
     console.log(`node agent model: ${RUNS} runs`, stats);
     expect(stats.minimalityChecks).toBeGreaterThan(RUNS / 10);
     expect(stats.zeroWriteRestarts).toBeGreaterThan(0);
-  });
+  }, 600_000);
 });
