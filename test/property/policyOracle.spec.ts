@@ -46,7 +46,7 @@ const clusterArb = fc
       ...cluster.pods.map((pod) => event('PodUpserted', pod)),
       ...cluster.policies.map((policy) => event('NetworkPolicyUpserted', policy)),
     ];
-    const parties = cluster.pods.length + EXTERNAL_IPS.length;
+    const parties = cluster.pods.length + EXTERNAL_IPS.length + NODES.length;
     const history = historyArb(cluster.pods, cluster.policies);
     // Ports at the edges of every numeric port and range the policies name, where mistakes show.
     const edges = new Set<number>(QUERY_PORTS);
@@ -128,15 +128,18 @@ function historyArb(pods: readonly PodUpserted[], policies: readonly NetworkPoli
     ]);
 }
 
+/** Party `index`: the pods, then the external addresses, then the nodes. */
 function partyOf(pods: readonly PodUpserted[], index: number): Party {
   const pod = pods[index];
-  return pod === undefined
-    ? { kind: 'external', ip: EXTERNAL_IPS[index - pods.length]! }
-    : { kind: 'pod', pod };
+  if (pod !== undefined) return { kind: 'pod', pod };
+  const external = EXTERNAL_IPS[index - pods.length];
+  if (external !== undefined) return { kind: 'external', ip: external };
+  return { kind: 'node', name: NODES[index - pods.length - EXTERNAL_IPS.length]! };
 }
 
 function ipOf(party: Party): string {
-  return party.kind === 'pod' ? party.pod.podIPs[0]! : party.ip;
+  if (party.kind === 'pod') return party.pod.podIPs[0]!;
+  return party.kind === 'node' ? NODE_IPS[party.name]! : party.ip;
 }
 
 /** The datapath's answer: egress at the source's node, then ingress at the destination's. */
@@ -148,13 +151,13 @@ function projectedAllows(
   port: number,
 ): boolean {
   const egress =
-    from.kind === 'external' ||
+    from.kind !== 'pod' ||
     models
       .get(from.pod.nodeName!)!
       .verdict({ endpointIp: ipOf(from), direction: 'egress', peerIp: ipOf(to), proto, port }).verdict ===
       'allow';
   const ingress =
-    to.kind === 'external' ||
+    to.kind !== 'pod' ||
     models
       .get(to.pod.nodeName!)!
       .verdict({ endpointIp: ipOf(to), direction: 'ingress', peerIp: ipOf(from), proto, port }).verdict ===
@@ -180,7 +183,8 @@ describe('policy oracle', () => {
         for (const q of queries) {
           const from = partyOf(cluster.pods, q.from);
           const to = partyOf(cluster.pods, q.to);
-          if (from.kind === 'external' && to.kind === 'external') continue;
+          // Only connections with a pod at one end at least are policy's business.
+          if (from.kind !== 'pod' && to.kind !== 'pod') continue;
           if (q.from === q.to) continue;
           const expected = oracleAllows(oracle, from, to, q.protocol, q.port);
           const actual = projectedAllows(models, from, to, q.protocol, q.port);

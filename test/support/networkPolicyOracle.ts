@@ -18,6 +18,9 @@
  * - ipBlock selects IP ranges, minus its except ranges. The page says they "should be
  *   cluster-external IPs, since Pod IPs are ephemeral"; as in Cilium, an ipBlock never matches a
  *   cluster pod or node address, only external ones.
+ * - "traffic to and from the node where a Pod is running is always allowed, regardless of the
+ *   IP address of the Pod or the node"; other nodes are peers like any address, which only an
+ *   empty from/to matches (they are neither pods nor external).
  */
 import type {
   LabelSelector,
@@ -36,9 +39,10 @@ export interface OracleCluster {
   readonly policies: readonly NetworkPolicyUpserted[];
 }
 
-/** One end of a connection: a pod of the cluster or an address outside it. */
+/** One end of a connection: a pod of the cluster, a node of the cluster, or an address outside it. */
 export type Party =
   | { readonly kind: 'pod'; readonly pod: PodUpserted }
+  | { readonly kind: 'node'; readonly name: string }
   | { readonly kind: 'external'; readonly ip: string };
 
 /** Whether the spec allows a connection from `from` to `to` on (protocol, port). */
@@ -49,10 +53,8 @@ export function oracleAllows(
   protocol: string,
   port: number,
 ): boolean {
-  const egressOk =
-    from.kind === 'external' || sideAllows(cluster, from.pod, 'Egress', to, to, protocol, port);
-  const ingressOk =
-    to.kind === 'external' || sideAllows(cluster, to.pod, 'Ingress', from, to, protocol, port);
+  const egressOk = from.kind !== 'pod' || sideAllows(cluster, from.pod, 'Egress', to, to, protocol, port);
+  const ingressOk = to.kind !== 'pod' || sideAllows(cluster, to.pod, 'Ingress', from, to, protocol, port);
   return egressOk && ingressOk;
 }
 
@@ -65,6 +67,8 @@ function sideAllows(
   protocol: string,
   port: number,
 ): boolean {
+  // "traffic to and from the node where a Pod is running is always allowed"
+  if (other.kind === 'node' && other.name === subject.nodeName) return true;
   const selecting = cluster.policies.filter(
     (p) =>
       p.namespace === subject.namespace &&

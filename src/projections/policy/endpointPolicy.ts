@@ -1,6 +1,12 @@
 import type { ContainerPort } from '../../events/payloads.js';
 import { mapKeyId } from '../../maps/keys.js';
-import { type Direction, ENDPOINT_FLAGS, type L4Proto, type PolicyKey } from '../../maps/model.js';
+import {
+  type Direction,
+  ENDPOINT_FLAGS,
+  type L4Proto,
+  type PolicyKey,
+  RESERVED_IDENTITY,
+} from '../../maps/model.js';
 import type { CompiledPolicy, CompiledRule } from './compilePolicy.js';
 import type { PolicyFoldState } from './policyState.js';
 
@@ -14,8 +20,8 @@ const ANY_PEER = 0;
 
 /**
  * The policy entries of one local endpoint: the union of every rule of every policy selecting
- * it (policies are additive). A direction no selecting policy covers is not enforced and gets no
- * entries. Costs O(the entries of this endpoint); with `only`, just the entries naming that
+ * it (policies are additive), plus the own node (see `addHostEntries`). A direction no selecting
+ * policy covers is not enforced and gets no entries. Costs O(the entries of this endpoint); with `only`, just the entries naming that
  * peer identity are computed (the flags are still complete).
  */
 export function endpointPolicy(
@@ -47,8 +53,35 @@ export function endpointPolicy(
       for (const rule of policy.egress) addRule(state, rule, 'egress', containerPorts, add, only);
     }
   }
+  if (only === null || only === RESERVED_IDENTITY.host) addHostEntries(endpointId, flags, entries);
   return { flags, entries };
 }
+
+/**
+ * Allows the endpoint's own node both ways in each enforced direction. The spec: "traffic to
+ * and from the node where a Pod is running is always allowed, regardless of the IP address of
+ * the Pod or the node" — kubelet probes must keep working on isolated pods (Cilium does the
+ * same). Other nodes (remote-node) get no such exception.
+ */
+export function addHostEntries(endpointId: number, flags: number, entries: Map<string, PolicyKey>): void {
+  for (const [flag, direction] of HOST_DIRECTIONS) {
+    if ((flags & flag) === 0) continue;
+    const key: PolicyKey = {
+      endpointId,
+      identity: RESERVED_IDENTITY.host,
+      direction,
+      proto: 'ANY',
+      port: 0,
+      portPrefixLen: 0,
+    };
+    entries.set(mapKeyId('policy', key), key);
+  }
+}
+
+const HOST_DIRECTIONS: readonly (readonly [number, Direction])[] = [
+  [ENDPOINT_FLAGS.ingressEnforced, 'ingress'],
+  [ENDPOINT_FLAGS.egressEnforced, 'egress'],
+];
 
 type Add = (
   identity: number,

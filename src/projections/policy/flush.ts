@@ -1,6 +1,6 @@
 import { ENDPOINT_FLAGS, type EndpointValue, type PolicyKey, RESERVED_IDENTITY } from '../../maps/model.js';
 import type { FoldDelta } from '../fold.js';
-import { endpointPolicy } from './endpointPolicy.js';
+import { addHostEntries, endpointPolicy } from './endpointPolicy.js';
 import { localEndpointFacts } from './localEndpoint.js';
 import type { EndpointOut, PolicyFoldState } from './policyState.js';
 
@@ -80,7 +80,7 @@ function flushEndpoint(state: PolicyFoldState, key: string, out: DeltaBuckets, r
   const endpointId = before?.endpointId ?? state.endpointIds.allocate();
   const policy =
     facts.policies === null
-      ? { flags: ISOLATED, entries: new Map<string, PolicyKey>() }
+      ? { flags: ISOLATED, entries: isolatedEntries(endpointId) }
       : endpointPolicy(state, endpointId, facts.policies, facts.containerPorts);
   diffEntries(before?.entries ?? new Map(), policy.entries, out);
   const byIdentity = new Map<number, Set<string>>();
@@ -144,6 +144,13 @@ function addEntryId(index: Map<number, Set<string>>, identity: number, id: strin
     index.set(identity, ids);
   }
   ids.add(id);
+}
+
+/** An endpoint whose pod is unknown allows only its own node (kubelet still has to reach it). */
+function isolatedEntries(endpointId: number): Map<string, PolicyKey> {
+  const entries = new Map<string, PolicyKey>();
+  addHostEntries(endpointId, ISOLATED, entries);
+  return entries;
 }
 
 function releaseEndpointIp(state: PolicyFoldState, ip: string, key: string): void {

@@ -87,6 +87,11 @@ describe('local endpoints', () => {
         op: 'delete',
         key: { endpointId: 1, identity: 0, direction: 'ingress', proto: 'ANY', port: 0, portPrefixLen: 0 },
       },
+      {
+        map: 'policy',
+        op: 'delete',
+        key: { endpointId: 1, identity: 1, direction: 'ingress', proto: 'ANY', port: 0, portPrefixLen: 0 },
+      },
     ]);
     const h = foldEvents('n1', [pod({ name: 'api', ips: ['10.0.0.9'] })], g.state);
     expect(endpoints(h)['10.0.0.9']?.endpointId).toBe(1);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ENDPOINT_FLAGS, FIRST_LABEL_IDENTITY } from '../../../src/maps/model.js';
 import { FIRST_CIDR_IDENTITY } from '../../../src/projections/policy/policyState.js';
-import { foldEvents, namespace, peer, pod, policy, port, rule, selector } from './builders.js';
+import { foldEvents, namespace, node, peer, pod, policy, port, rule, selector } from './builders.js';
 import { entries, passes } from './verdictHelpers.js';
 
 const WEB = { app: 'web' };
@@ -377,6 +377,28 @@ describe('NetworkPolicy semantics', () => {
     ]);
     expect(passes(f, '192.168.1.1', '10.0.0.1', 80)).toBe(true);
     expect(passes(f, '192.168.1.200', '10.0.0.1', 80)).toBe(false);
+  });
+
+  it('traffic to and from the pod own node is always allowed; other nodes are ordinary peers', () => {
+    const f = foldEvents('n1', [
+      shop,
+      web,
+      node('n1', ['172.16.0.1']),
+      node('n2', ['172.16.0.2']),
+      policy({ ns: 'shop', name: 'deny', podSelector: selector(WEB), types: ['Ingress', 'Egress'] }),
+    ]);
+    const all = [...f.applied.policy.values()].map(
+      ({ key }) => `${key.identity} ${key.direction} ${key.proto}`,
+    );
+    expect(all.sort()).toEqual(['1 egress ANY', '1 ingress ANY']);
+    expect([
+      passes(f, '172.16.0.1', '10.0.0.1', 10250),
+      passes(f, '10.0.0.1', '172.16.0.1', 53, 'UDP'),
+    ]).toEqual([true, true]);
+    expect([
+      passes(f, '172.16.0.2', '10.0.0.1', 10250),
+      passes(f, '10.0.0.1', '172.16.0.2', 53, 'UDP'),
+    ]).toEqual([false, false]);
   });
 
   it('ingress and egress are enforced independently, each at its own endpoint', () => {
