@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +21,18 @@ export interface EtcdServerOptions {
   readonly extraArgs?: readonly string[];
   /** Where etcd's own log goes; discarded when absent. */
   readonly logFile?: string;
+  /** Serve clients over TLS (https), optionally requiring client certificates. */
+  readonly tls?: EtcdServerTls;
+}
+
+/** PEM files of the server's TLS identity and, for mutual TLS, the client's. */
+export interface EtcdServerTls {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** Require client certificates signed by the CA; the health check then presents these. */
+  readonly clientCertFile?: string;
+  readonly clientKeyFile?: string;
 }
 
 /** A real etcd server on loopback, started and stopped by its own pid. */
@@ -46,7 +60,8 @@ export async function startEtcdServer(options: EtcdServerOptions = {}): Promise<
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'cairn-etcd-')));
   const clientPort = options.clientPort ?? (await freePort());
   const peerPort = options.peerPort ?? (await freePort());
-  const clientUrl = `http://127.0.0.1:${clientPort}`;
+  const tls = options.tls;
+  const clientUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
   const args = [
     `--name=cairn-${clientPort}`,
@@ -58,6 +73,14 @@ export async function startEtcdServer(options: EtcdServerOptions = {}): Promise<
     `--initial-cluster=cairn-${clientPort}=${peerUrl}`,
     '--log-level=error',
     '--logger=zap',
+    ...(tls
+      ? [
+          `--cert-file=${tls.certFile}`,
+          `--key-file=${tls.keyFile}`,
+          `--trusted-ca-file=${tls.caFile}`,
+          ...(tls.clientCertFile ? ['--client-cert-auth'] : []),
+        ]
+      : []),
     ...(options.extraArgs ?? []),
   ];
   const output: string[] = [];
@@ -84,7 +107,7 @@ export async function startEtcdServer(options: EtcdServerOptions = {}): Promise<
       sleep(100).then(() => undefined),
     ]);
     if (early) throw early;
-    if (await answers(clientUrl)) break;
+    if (await answers(clientUrl, tls)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new EtcdStartError(`${binary} did not answer on ${clientUrl}: ${output.join('').trim()}`);
@@ -107,7 +130,8 @@ export async function startEtcdServer(options: EtcdServerOptions = {}): Promise<
   };
 }
 
-async function answers(clientUrl: string): Promise<boolean> {
+async function answers(clientUrl: string, tls: EtcdServerTls | undefined): Promise<boolean> {
+  if (tls) return answersTls(clientUrl, tls);
   try {
     const response = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(1000) });
     const body = (await response.json()) as { health?: string };
@@ -115,6 +139,29 @@ async function answers(clientUrl: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+function answersTls(clientUrl: string, tls: EtcdServerTls): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = httpsGet(
+      `${clientUrl}/health`,
+      {
+        ca: readFileSync(tls.caFile),
+        ...(tls.clientCertFile ? { cert: readFileSync(tls.clientCertFile) } : {}),
+        ...(tls.clientKeyFile ? { key: readFileSync(tls.clientKeyFile) } : {}),
+        timeout: 1000,
+      },
+      (response) => {
+        let body = '';
+        response.on('data', (chunk) => {
+          body += chunk;
+        });
+        response.on('end', () => resolve(body.includes('"health":"true"')));
+      },
+    );
+    request.on('error', () => resolve(false));
+    request.on('timeout', () => request.destroy());
+  });
 }
 
 async function killAndWait(
