@@ -21,8 +21,9 @@ const ANY_PEER = 0;
 /**
  * The policy entries of one local endpoint: the union of every rule of every policy selecting
  * it (policies are additive), plus the own node (see `addHostEntries`). A direction no selecting
- * policy covers is not enforced and gets no entries. Costs O(the entries of this endpoint); with `only`, just the entries naming that
- * peer identity are computed (the flags are still complete).
+ * policy covers is not enforced and gets no entries. Costs O(the entries of this endpoint);
+ * with `only`, just the entries naming that peer identity are computed (the flags are still
+ * complete).
  */
 export function endpointPolicy(
   state: PolicyFoldState,

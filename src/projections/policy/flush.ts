@@ -18,8 +18,9 @@ interface DeltaBuckets {
 
 /**
  * Recomputes what the current apply marked dirty and returns the minimal deltas: one per map key
- * whose value changed, upserts of keys that did not exist marked `created` (for coalescing). Order: policy entries are allowed before an identity or an enforcing
- * flag starts to need them, and removed only after nothing points at them any more.
+ * whose value changed, upserts of keys that did not exist marked `created` (for coalescing).
+ * Order: policy entries are allowed before an identity or an enforcing flag starts to need
+ * them, and removed only after nothing points at them any more.
  */
 export function flush(state: PolicyFoldState): FoldDelta[] {
   const out: DeltaBuckets = {
