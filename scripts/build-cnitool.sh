@@ -19,6 +19,8 @@ if [ "${CAIRN_CNITOOL_FORCE:-0}" != 1 ] && [ -x "$out/cnitool" ]; then
   exit 0
 fi
 
+# Go from PATH, or the upstream tarball's usual place.
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then export PATH="$PATH:/usr/local/go/bin"; fi
 command -v go >/dev/null || { log "go is required to build cnitool (Go 1.21 or newer)"; exit 1; }
 log "building cnitool $version"
 mkdir -p "$out"

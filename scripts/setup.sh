@@ -50,4 +50,10 @@ if [ -f bpf/Makefile ]; then
 fi
 log "compiling TypeScript"
 npx --no-install tsc -p tsconfig.build.json
+
+# 4. The reference CNI client (cnitool), built from its Go module into a cache outside the clone;
+# CAIRN_INSTALL_CNI=1 also installs cairn's plugin as /opt/cni/bin/cairn.
+log "CNI: cnitool"
+bash scripts/build-cnitool.sh >/dev/null
+if [ "${CAIRN_INSTALL_CNI:-0}" = 1 ]; then bash scripts/install-cni.sh; fi
 log "ready"
