@@ -3,6 +3,7 @@ import { registerAgent } from './commands/agent.js';
 import { registerApiwatch } from './commands/apiwatch.js';
 import { registerLog } from './commands/log.js';
 import { registerMaps } from './commands/maps.js';
+import { registerNodes } from './commands/nodes.js';
 import { registerRun } from './commands/run.js';
 
 /** Builds the `cairn` command line. */
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerLog(program);
   registerAgent(program);
   registerMaps(program);
+  registerNodes(program);
   registerApiwatch(program);
   return program;
 }

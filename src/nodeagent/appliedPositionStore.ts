@@ -42,8 +42,20 @@ export class EtcdAppliedPositionStore implements AppliedPositionStore {
 
   async read(node: string): Promise<AppliedReport | undefined> {
     const value = await this.etcd.get(EtcdAppliedPositionStore.keyOf(node)).string();
-    if (value === null) return undefined;
-    const parsed = JSON.parse(value) as Omit<AppliedReport, 'position'> & { position: string };
-    return { ...parsed, position: BigInt(parsed.position) };
+    return value === null ? undefined : parseReport(value);
   }
+
+  /** Every node's latest report, by node name. */
+  async list(): Promise<AppliedReport[]> {
+    const all = await this.etcd.getAll().prefix('nodes/').strings();
+    return Object.entries(all)
+      .filter(([key]) => key.endsWith('/applied'))
+      .map(([, value]) => parseReport(value))
+      .sort((a, b) => a.node.localeCompare(b.node));
+  }
+}
+
+function parseReport(value: string): AppliedReport {
+  const parsed = JSON.parse(value) as Omit<AppliedReport, 'position'> & { position: string };
+  return { ...parsed, position: BigInt(parsed.position) };
 }
