@@ -140,8 +140,10 @@ function upsertPolicy(state: PolicyFoldState, input: NetworkPolicyUpserted): voi
   }
   for (const problem of compiled.problems) reject(state, `networkpolicy ${key}: rule dropped: ${problem}`);
   const existing = state.policies.get(key);
-  if (existing !== undefined) removePolicy(state, existing);
+  // The new version first: CIDR identities both versions name keep their references (and
+  // numbers) instead of being freed and allocated again.
   addPolicy(state, compiled.policy);
+  if (existing !== undefined) removePolicy(state, existing);
 }
 
 function attachmentKey(containerId: string, ifName: string): string {

@@ -44,7 +44,8 @@ export function removePolicy(state: PolicyFoldState, policy: CompiledPolicy): vo
   for (const prefix of policy.prefixes) releaseCidrIdentity(state, prefix);
   state.anyPeerNamedPolicies.delete(policy);
   removeFromIndex(state.policiesByNamespace, policy.namespace, policy);
-  state.policies.delete(policy.key);
+  // An update adds its new version before removing this one: leave the new one in place.
+  if (state.policies.get(policy.key) === policy) state.policies.delete(policy.key);
   // Its own entries go with the endpoint recomputation above; nothing else references it now.
   state.dirty.policies.delete(policy);
   state.dirty.policyIdentities.delete(policy);

@@ -166,3 +166,22 @@ describe('describeIdentity', () => {
     expect(describeIdentity(f.state, 999)).toBeNull();
   });
 });
+
+describe('CIDR identities across a policy update', () => {
+  it('keep their numbers when the new version still names the prefix', () => {
+    const f = foldEvents('n1', [
+      policy({ name: 'np', ingress: [rule([peer.ipBlock('10.1.0.0/16'), peer.ipBlock('10.2.0.0/16')])] }),
+      policy({ name: 'other', ingress: [rule([peer.ipBlock('10.3.0.0/16')])] }),
+    ]);
+    const g = foldEvents(
+      'n1',
+      [policy({ name: 'np', ingress: [rule([peer.ipBlock('10.2.0.0/16')])] })],
+      f.state,
+    );
+    expect(ipcache(g)).toEqual({
+      '10.2.0.0/16': FIRST_CIDR_IDENTITY + 1,
+      '10.3.0.0/16': FIRST_CIDR_IDENTITY + 2,
+    });
+    expect(g.deltas).toEqual([{ map: 'ipcache', op: 'delete', key: { cidr: '10.1.0.0/16' } }]);
+  });
+});
