@@ -19,12 +19,16 @@ export async function cmdGc(call: CniCall): Promise<undefined> {
       `GC needs cniVersion 1.1.0; the configuration says ${conf.cniVersion}`,
     );
   }
+  const ipamVersions = await supportedVersions(conf.ipam.type, call);
+  const ipamGc = ipamVersions.includes('1.1.0');
+  // An IPAM plugin without GC gets a DEL per stale attachment, in the newest version it speaks.
+  const delStdin = ipamGc ? call.stdin : downgraded(call.stdin, ipamVersions, conf.cniVersion);
   const valid = new Set((conf.validAttachments ?? []).map((a) => `${a.containerID}/${a.ifname}`));
   const problems: string[] = [];
   for (const record of new AttachmentStore(conf.dataDir, conf.name).list()) {
     if (valid.has(`${record.containerId}/${record.ifName}`)) continue;
     try {
-      await deleteAttachment(conf, call.stdin, call.now, {
+      await deleteAttachment(conf, delStdin, call.now, {
         containerId: record.containerId,
         ifName: record.ifName,
         netns: record.netns,
@@ -42,7 +46,7 @@ export async function cmdGc(call: CniCall): Promise<undefined> {
       problems.push(`${record.containerId}/${record.ifName}: ${(error as Error).message}`);
     }
   }
-  if (await speaks110(conf.ipam.type, call)) {
+  if (ipamGc) {
     await execDelegate(conf.ipam.type, 'GC', call.stdin, env.raw, env.path).catch((error: Error) =>
       problems.push(error.message),
     );
@@ -51,7 +55,8 @@ export async function cmdGc(call: CniCall): Promise<undefined> {
   return undefined;
 }
 
-async function speaks110(type: string, call: CniCall): Promise<boolean> {
+/** The versions a plugin reports on VERSION ([] when it does not answer). */
+async function supportedVersions(type: string, call: CniCall): Promise<string[]> {
   try {
     const out = await execDelegate(
       type,
@@ -60,8 +65,19 @@ async function speaks110(type: string, call: CniCall): Promise<boolean> {
       call.env.raw,
       call.env.path,
     );
-    return ((JSON.parse(out) as { supportedVersions?: string[] }).supportedVersions ?? []).includes('1.1.0');
+    return (JSON.parse(out) as { supportedVersions?: string[] }).supportedVersions ?? [];
   } catch {
-    return false;
+    return [];
   }
+}
+
+/** The configuration with `cniVersion` lowered to the newest of `versions` not above `max`, GC fields dropped. */
+function downgraded(stdin: string, versions: readonly string[], max: string): string {
+  const best = versions
+    .filter((v) => compareCniVersions(v, max) <= 0)
+    .sort(compareCniVersions)
+    .at(-1);
+  const conf = JSON.parse(stdin) as Record<string, unknown>;
+  delete conf['cni.dev/valid-attachments'];
+  return JSON.stringify({ ...conf, cniVersion: best ?? conf.cniVersion });
 }
