@@ -12,7 +12,9 @@ import type { FoldStep } from '../nodeProjection.js';
 /**
  * Coalesces fold steps into one net batch per window: the first step after a quiet period opens
  * a window of `windowMs`, and everything that arrives inside it leaves as one `DeltaBatch`
- * (`windowMs` 0: one batch per step). Pending work is flushed before complete and before error.
+ * (`windowMs` 0: one batch per step). A step that reuses a backend or rev-NAT id freed earlier in
+ * the window closes the batch first (see `BatchBuilder.reusesFreedId`). Pending work is flushed
+ * before complete and before error.
  */
 export function coalesceSteps(
   node: string,
@@ -31,6 +33,7 @@ export function coalesceSteps(
       };
       const sub = source.subscribe({
         next: (step) => {
+          if (builder.reusesFreedId(step)) flush();
           builder.add(step);
           if (windowMs <= 0) flush();
           else timer ??= scheduler.schedule(flush, windowMs);

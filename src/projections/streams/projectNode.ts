@@ -20,7 +20,8 @@ export interface ProjectNodeOptions {
 }
 
 /**
- * The log tail of one node in, its map work out: net `DeltaBatch`es per batch window and, on
+ * The log tail of one node in, its map work out: net `DeltaBatch`es per batch window (closed
+ * early when an event reuses an id freed inside the window, see `coalesceSteps`) and, on
  * every `resync$` emission, a `FullState` consistent with the batches before it. Bad events come
  * out as `rejected` entries; an error of the tail (or of `resync$`) is forwarded after flushing,
  * and the caller recovers by re-tailing from the last batch's `position` (the projection ignores
@@ -60,7 +61,9 @@ export function projectNode(
       subs.add(
         source.subscribe({
           next: (event) => {
-            builder.add(projection.apply(event));
+            const step = projection.apply(event);
+            if (builder.reusesFreedId(step)) flush();
+            builder.add(step);
             if (windowMs <= 0) flush();
             else timer ??= scheduler.schedule(flush, windowMs);
           },

@@ -71,6 +71,28 @@ describe('coalesceSteps', () => {
     });
   });
 
+  it('a step reusing an id freed earlier in the window closes the batch first', () => {
+    const be = (id: number, address: string): FoldDelta => ({
+      map: 'backends',
+      op: 'upsert',
+      key: { id },
+      value: { address, port: 80, proto: 'TCP', state: 'active' },
+    });
+    const freeThenReuse = {
+      f: step(1, { map: 'backends', op: 'delete', key: { id: 1 } }),
+      r: step(2, created(be(1, '10.0.0.9'))),
+    };
+    scheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold<FoldStep>('fr 9ms |', freeThenReuse).pipe(coalesceSteps('n', 5))).toBe(
+        '-x 4ms y 4ms |',
+        {
+          x: batch(1, 1, [{ map: 'backends', op: 'delete', key: { id: 1 } }]),
+          y: batch(2, 1, [be(1, '10.0.0.9') as MapDelta]),
+        },
+      );
+    });
+  });
+
   it('error: flushes, then errors', () => {
     scheduler().run(({ cold, expectObservable }) => {
       expectObservable(cold<FoldStep>('a#', steps).pipe(coalesceSteps('n', 5))).toBe('-(x#)', {
