@@ -125,8 +125,8 @@ describe('etcd event log under failures', () => {
     expect(read.length).toBe(500);
     expect(new Set(ids(read)).size).toBe(500);
     const positionOf = new Map(read.map((e) => [e.id, e.position]));
-    fromA.forEach((e, i) => expect(resultsA[i]!.position).toBe(positionOf.get(e.id)));
-    fromB.forEach((e, i) => expect(resultsB[i]!.position).toBe(positionOf.get(e.id)));
+    expect(resultsA.map((r) => r.position)).toEqual(fromA.map((e) => positionOf.get(e.id)));
+    expect(resultsB.map((r) => r.position)).toEqual(fromB.map((e) => positionOf.get(e.id)));
     // Each event was reported written by exactly one writer.
     const writtenBy = [...resultsA, ...resultsB].filter((r) => r.written).length;
     expect(writtenBy).toBe(500);
