@@ -138,6 +138,12 @@ export class CniHarness {
     return id;
   }
 
+  /** Remembers a container id made elsewhere (cnitool derives its own), for cleanup. */
+  adopt(containerId: string): string {
+    this.containers.add(containerId);
+    return containerId;
+  }
+
   /** The CNI_* environment of a call. */
   env(
     command: string,

@@ -1,0 +1,126 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { hostIfName } from '../../src/nodeagent/cni/hostIfName.js';
+import { CniHarness } from './support/cniHarness.js';
+import { cniTestsSkipReason, findCnitool } from './support/cniPrereq.js';
+
+const run = promisify(execFile);
+const skipCni = cniTestsSkipReason();
+const cnitool = skipCni === undefined ? findCnitool() : { skip: skipCni };
+
+/** The container id cnitool gives a netns: `cnitool-` and 10 bytes of the SHA-512 of its path. */
+function cnitoolContainerId(netns: string): string {
+  return `cnitool-${createHash('sha512').update(netns).digest('hex').slice(0, 20)}`;
+}
+
+function ifbDevices(): string[] {
+  const links = JSON.parse(
+    execFileSync('ip', ['-j', 'link', 'show', 'type', 'ifb'], { encoding: 'utf8' }) || '[]',
+  );
+  return (links as { ifname: string }[]).map((l) => l.ifname).sort();
+}
+
+describe.skipIf(cnitool.skip !== undefined)(
+  'the reference cnitool drives cairn chained with bandwidth',
+  () => {
+    let h: CniHarness;
+    let netconfPath: string;
+    beforeAll(() => {
+      h = new CniHarness(inject('etcdEndpoints'));
+      netconfPath = join(h.dir, 'net.d');
+      mkdirSync(netconfPath);
+      const { cniVersion, name, ...cairn } = h.conf();
+      const conflist = {
+        cniVersion,
+        name,
+        plugins: [
+          cairn,
+          // Static limits: bandwidth shapes the host veth (pod ingress) and an ifb (pod egress).
+          {
+            type: 'bandwidth',
+            ingressRate: 100_000_000,
+            ingressBurst: 1_000_000,
+            egressRate: 100_000_000,
+            egressBurst: 1_000_000,
+          },
+        ],
+      };
+      writeFileSync(join(netconfPath, '10-cairn.conflist'), JSON.stringify(conflist, null, 2));
+    });
+    afterAll(async () => {
+      await h?.cleanup();
+    });
+
+    const tool = (command: string, netns: string) =>
+      run(cnitool.path!, [command, h.network, netns], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          NETCONFPATH: netconfPath,
+          CNI_PATH: h.binDir,
+          CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=ns-${h.id};K8S_POD_NAME=via-cnitool`,
+        },
+        encoding: 'utf8',
+      });
+
+    it('add, check, del, del again', async () => {
+      const netns = h.netns();
+      const id = h.adopt(cnitoolContainerId(netns));
+      const hostIf = hostIfName(id, 'eth0');
+      const ifbBefore = ifbDevices();
+
+      const add = await tool('add', netns);
+      const result = JSON.parse(add.stdout) as {
+        cniVersion: string;
+        interfaces: { name: string; sandbox?: string }[];
+        ips: { address: string; interface: number }[];
+      };
+      expect(result.cniVersion).toBe('1.0.0');
+      expect(result.interfaces.map((i) => i.name)).toEqual(expect.arrayContaining([hostIf, 'eth0']));
+      expect(result.ips[0]!.address.startsWith(`${h.subnetBase}.`)).toBe(true);
+      // bandwidth found cairn's host veth in the chained result and shaped it.
+      expect(execFileSync('tc', ['qdisc', 'show', 'dev', hostIf], { encoding: 'utf8' })).toContain('tbf');
+      expect(ifbDevices().length).toBe(ifbBefore.length + 1);
+
+      await tool('check', netns);
+
+      await tool('del', netns);
+      expect(h.hostVethExists(id)).toBe(false);
+      expect(h.reservedIps()).toEqual([]);
+      expect(ifbDevices()).toEqual(ifbBefore);
+      await tool('del', netns);
+
+      const events = await h.events();
+      expect(events.map((e) => [e.type, e.id.split('/').slice(2, 5).join('/')])).toEqual([
+        ['CniAdded', `${id}/eth0/ADD`],
+        ['CniDeleted', `${id}/eth0/DEL`],
+      ]);
+      expect(events[0]!.payload).toMatchObject({ podName: 'via-cnitool', hostIfName: hostIf });
+    });
+
+    it('check fails, naming the difference, when the pod address is gone', async () => {
+      const netns = h.netns();
+      const id = h.adopt(cnitoolContainerId(netns));
+      const add = JSON.parse((await tool('add', netns)).stdout) as { ips: { address: string }[] };
+      execFileSync('nsenter', [
+        `--net=${netns}`,
+        '--',
+        'ip',
+        'addr',
+        'del',
+        add.ips[0]!.address,
+        'dev',
+        'eth0',
+      ]);
+      await expect(tool('check', netns)).rejects.toMatchObject({
+        stderr: expect.stringContaining(`address ${add.ips[0]!.address} missing on eth0`),
+      });
+      await tool('del', netns);
+      expect(h.hostVethExists(id)).toBe(false);
+      expect(h.reservedIps()).toEqual([]);
+    });
+  },
+);
