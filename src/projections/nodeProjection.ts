@@ -20,6 +20,13 @@ export interface FoldStep {
   readonly rejected: readonly Rejection[];
 }
 
+/** A projection's whole state, as `saveState` gives it and `loadState` takes it. */
+export interface ProjectionState {
+  readonly position: Position;
+  readonly rejections: number;
+  readonly folds: readonly { readonly name: string; readonly state: unknown }[];
+}
+
 interface Slot {
   readonly fold: MapFold<unknown>;
   state: unknown;
@@ -82,6 +89,32 @@ export class NodeProjection {
     if (position !== null) this.last = position;
     this.rejections += rejected.length;
     return { position, deltas, rejected };
+  }
+
+  /**
+   * What a projection snapshot saves: the position, the rejection count and every fold's state
+   * by name. The states are shared, not copied: serialize them before the next `apply`.
+   */
+  saveState(): ProjectionState {
+    return {
+      position: this.last,
+      rejections: this.rejections,
+      folds: this.slots.map((s) => ({ name: s.fold.name, state: s.state })),
+    };
+  }
+
+  /** Replaces every fold's state with a saved one (e.g. decoded from a snapshot); the folds must match. */
+  loadState(saved: ProjectionState): void {
+    const names = saved.folds.map((f) => f.name).join(',');
+    if (names !== this.slots.map((s) => s.fold.name).join(','))
+      throw new Error(
+        `saved state has folds ${names}, this projection has ${this.slots.map((s) => s.fold.name)}`,
+      );
+    saved.folds.forEach((f, i) => {
+      this.slots[i]!.state = f.state;
+    });
+    this.last = saved.position;
+    this.rejections = saved.rejections;
   }
 
   /** The full desired contents of every map of the node (O(all entries): for start-up and resync). */

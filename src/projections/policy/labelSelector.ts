@@ -13,6 +13,9 @@ export function isSelectorError(value: LabelMatcher | SelectorError): value is S
   return typeof value !== 'function';
 }
 
+/** The selector each matcher was compiled from: a projection snapshot stores it and recompiles. */
+const compiledFrom = new WeakMap<LabelMatcher, LabelSelector>();
+
 /**
  * Compiles a Kubernetes label selector (matchLabels AND every matchExpression). An empty
  * selector matches everything. Requirements the API server would reject (unknown operator, In
@@ -47,6 +50,13 @@ export function compileLabelSelector(selector: LabelSelector): LabelMatcher | Se
         return { error: `unknown selector operator ${JSON.stringify(operator)} on ${key}` };
     }
   }
-  if (tests.length === 0) return () => true;
-  return (labels) => tests.every((test) => test(labels));
+  const matcher: LabelMatcher =
+    tests.length === 0 ? () => true : (labels) => tests.every((test) => test(labels));
+  compiledFrom.set(matcher, selector);
+  return matcher;
+}
+
+/** The selector `matcher` was compiled from (undefined for a function that is not a matcher). */
+export function labelSelectorOf(matcher: unknown): LabelSelector | undefined {
+  return typeof matcher === 'function' ? compiledFrom.get(matcher as LabelMatcher) : undefined;
 }
