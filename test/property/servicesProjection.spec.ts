@@ -133,12 +133,13 @@ describe('services projection properties', () => {
             entry.key.address.startsWith('203.');
           if (mine && !entry.key.address.endsWith('.3')) expect(b.services.get(id)).toEqual(entry);
         }
-        // A backend keeps its id (its state may change if Service "c" uses it in another condition).
+        // Every backend (all belong to a or b) keeps its id; its state may change if Service "c"
+        // uses it in another condition.
         const identity = (v: { address: string; port: number; proto: string }) =>
           `${v.address}:${v.port}/${v.proto}`;
         for (const [id, entry] of a.backends) {
           const other = b.backends.get(id);
-          if (other !== undefined) expect(identity(other.value)).toBe(identity(entry.value));
+          expect(other && identity(other.value)).toBe(identity(entry.value));
         }
       }),
       { numRuns: NUM_RUNS },
