@@ -3,7 +3,8 @@ import { type Subscription, tap } from 'rxjs';
 import { type BackoffPolicy, backoffDelay } from '../events/backoff.js';
 import type { Position } from '../events/envelope.js';
 import type { EventLog } from '../events/eventLog.js';
-import { MAP_NAMES } from '../maps/model.js';
+import type { MapEntry } from '../maps/delta.js';
+import { type EndpointKey, MAP_NAMES } from '../maps/model.js';
 import type { NodeOutput } from '../projections/deltaBatch.js';
 import { nodeProjection } from '../projections/nodeFolds.js';
 import type { NodeProjection } from '../projections/nodeProjection.js';
@@ -30,6 +31,16 @@ export interface NodeAgentOptions {
   readonly driftCheckMs?: number;
   readonly positions?: AppliedPositionStore;
   readonly onError?: (error: unknown) => void;
+  /**
+   * Called once the maps reflect a batch, with its changes to the `endpoints` map (the local
+   * pods); at start and after a resync with every endpoint and `replace` true (endpoints not
+   * named are gone). The CNI side attaches the policy programs to each pod's veth from it.
+   */
+  readonly onEndpoints?: (
+    upserts: readonly MapEntry<'endpoints'>[],
+    deletes: readonly EndpointKey[],
+    replace: boolean,
+  ) => void | Promise<void>;
 }
 
 /** What a start found and did. */
@@ -108,6 +119,7 @@ export class NodeAgent {
     this.reconciler.pruneAllowed = true;
     const writesBefore = this.writes;
     await this.flushUntilDone();
+    await this.notifyEndpoints([...this.reconciler.desiredMaps().endpoints.values()], [], true);
     await this.markApplied(head);
     this.follow(head + 1n);
     if ((this.options.driftCheckMs ?? 0) > 0) {
@@ -202,14 +214,29 @@ export class NodeAgent {
     this.folded = output.position;
     agentMetrics.lagEvents.set({ node: this.options.node }, Number(this.folded - this.applied));
     const target = output.position;
+    const endpoints = endpointChanges(output);
     this.work = this.work
       .then(async () => {
         if (this.stopped || this.crashed) return;
         await this.flushUntilDone();
+        if (endpoints) await this.notifyEndpoints(endpoints.upserts, endpoints.deletes, endpoints.replace);
         this.batchesApplied++;
         await this.markApplied(target);
       })
       .catch((error) => this.fail(error));
+  }
+
+  private async notifyEndpoints(
+    upserts: readonly MapEntry<'endpoints'>[],
+    deletes: readonly EndpointKey[],
+    replace: boolean,
+  ): Promise<void> {
+    if (!this.options.onEndpoints || (!replace && upserts.length === 0 && deletes.length === 0)) return;
+    try {
+      await this.options.onEndpoints(upserts, deletes, replace);
+    } catch (error) {
+      this.options.onError?.(error);
+    }
   }
 
   private async flushUntilDone(): Promise<void> {
@@ -267,4 +294,20 @@ export class NodeAgent {
     }
     this.options.onError?.(error);
   }
+}
+
+/** The `endpoints` part of a projection output (every endpoint, replacing, for a full state). */
+function endpointChanges(
+  output: NodeOutput,
+): { upserts: MapEntry<'endpoints'>[]; deletes: EndpointKey[]; replace: boolean } | undefined {
+  if (output.kind === 'full')
+    return { upserts: [...output.maps.endpoints.values()], deletes: [], replace: true };
+  const upserts: MapEntry<'endpoints'>[] = [];
+  const deletes: EndpointKey[] = [];
+  for (const delta of output.deltas) {
+    if (delta.map !== 'endpoints') continue;
+    if (delta.op === 'upsert') upserts.push({ key: delta.key, value: delta.value });
+    else deletes.push(delta.key);
+  }
+  return upserts.length > 0 || deletes.length > 0 ? { upserts, deletes, replace: false } : undefined;
 }
