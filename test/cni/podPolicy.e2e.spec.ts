@@ -80,7 +80,9 @@ describe.skipIf(skip !== undefined)(
         const pod: TestPod = { name, id: h.containerId(), netns: h.netns(), ip: '', hostIfIndex: 0 };
         pods.push(pod);
         const add = await h.call(
-          h.env('ADD', pod.id, pod.netns, { CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${ns()};K8S_POD_NAME=${name}` }),
+          h.env('ADD', pod.id, pod.netns, {
+            CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${ns()};K8S_POD_NAME=${name}`,
+          }),
           h.conf(),
         );
         expect(add.exitCode, add.stdout).toBe(0);
