@@ -74,6 +74,9 @@ export function registerRun(program: Command): void {
       for await (const event of log.read()) print(format(event));
 
       if (options.datapath) {
+        if (process.getuid?.() !== 0) {
+          throw new Error('the datapath needs root (BPF maps, cgroups): run as root, or pass --no-datapath');
+        }
         if (options.backends) {
           const backends = await startDemoBackends(loopbackEndpoints(events));
           cleanups.push(() => backends.close());
