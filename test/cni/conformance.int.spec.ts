@@ -112,6 +112,22 @@ describe.skipIf(skip !== undefined)('cairn CNI plugin, driven as a runtime drive
     expect((await h.events()).length).toBe(2);
   });
 
+  it('DEL after the runtime removed the netns: the address is released and the deletion recorded', async () => {
+    const netns = h.netns();
+    const id = h.containerId();
+    expect((await h.call(h.env('ADD', id, netns), h.conf())).exitCode).toBe(0);
+    execFileSync('ip', ['netns', 'del', netns.split('/').at(-1)!]);
+    // The veth dies with its netns (the kernel cleans a netns up asynchronously); the address
+    // and the record stay until the DEL.
+    expect(h.reservedIps()).toHaveLength(1);
+    const del = await h.call(h.env('DEL', id, netns), h.conf());
+    expect(del.exitCode, del.stdout).toBe(0);
+    expect(h.hostVethExists(id)).toBe(false);
+    expect(h.reservedIps()).toEqual([]);
+    expect(h.records()).toEqual([]);
+    expect(cniFacts((await h.events()).at(-1)!)).toEqual(['CniDeleted', id]);
+  });
+
   it('CHECK names what differs: a missing address, a missing route, a missing interface', async () => {
     const netns = h.netns();
     const id = h.containerId();
