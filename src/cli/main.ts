@@ -1,10 +1,14 @@
 import { Command } from 'commander';
 import { registerAgent } from './commands/agent.js';
 import { registerApiwatch } from './commands/apiwatch.js';
+import { registerBlame } from './commands/blame.js';
+import { registerDiff } from './commands/diff.js';
 import { registerLog } from './commands/log.js';
 import { registerMaps } from './commands/maps.js';
 import { registerNodes } from './commands/nodes.js';
+import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
+import { registerSnapshot } from './commands/snapshot.js';
 
 /** Builds the `cairn` command line. */
 export function buildProgram(): Command {
@@ -18,6 +22,10 @@ export function buildProgram(): Command {
   registerMaps(program);
   registerNodes(program);
   registerApiwatch(program);
+  registerReplay(program);
+  registerDiff(program);
+  registerBlame(program);
+  registerSnapshot(program);
   return program;
 }
 
