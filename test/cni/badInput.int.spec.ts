@@ -148,6 +148,24 @@ describe.skipIf(skip !== undefined)(
       });
     });
 
+    it('a second ADD without DEL: code 102, and the first attachment keeps its veth and address', async () => {
+      const netns = h.netns();
+      const id = h.containerId();
+      const before = (await h.events()).length;
+      expect((await h.call(h.env('ADD', id, netns), h.conf())).exitCode).toBe(0);
+      const reserved = h.reservedIps();
+      const again = await h.call(h.env('ADD', id, netns), h.conf());
+      expect(again.json).toMatchObject({
+        code: 102,
+        msg: expect.stringContaining(`container ${id} interface eth0 is attached already`),
+      });
+      expect(h.hostVethExists(id)).toBe(true);
+      expect(h.reservedIps()).toEqual(reserved);
+      expect((await h.events()).length).toBe(before + 1);
+      expect((await h.call(h.env('DEL', id, netns), h.conf())).exitCode).toBe(0);
+      await expectNothingLeft(id, before + 2);
+    });
+
     it('the event log unreachable (agent down, etcd down): code 11, everything undone', async () => {
       const conf = h.conf({ etcdEndpoints: ['http://127.0.0.1:9'], etcdTimeoutMs: 1_000 });
       const error = await addFails(h.env('ADD', h.containerId(), h.netns()), conf);

@@ -24,6 +24,15 @@ export async function cmdAdd(call: CniCall): Promise<Record<string, unknown>> {
       `CNI_NETNS ${env.netns} does not exist (container ${env.containerId})`,
     );
   }
+  const store = new AttachmentStore(conf.dataDir, conf.name);
+  const hostIf = hostIfName(env.containerId, env.ifName);
+  // A second ADD without DEL must not touch the first: its IPAM rollback would free the live address.
+  if (store.get(env.containerId, env.ifName) !== undefined || existsSync(`/sys/class/net/${hostIf}`)) {
+    throw new CniError(
+      CNI_ERROR.alreadyAttached,
+      `container ${env.containerId} interface ${env.ifName} is attached already (host veth ${hostIf}): DEL it first`,
+    );
+  }
   const prev = conf.prevResult ? parseResult(conf.prevResult, 'prevResult') : EMPTY_RESULT;
   const ipamType = conf.ipam.type;
   const releaseIp = () => execDelegate(ipamType, 'DEL', call.stdin, env.raw, env.path).catch(() => undefined);
@@ -40,8 +49,6 @@ export async function cmdAdd(call: CniCall): Promise<Record<string, unknown>> {
     throw error;
   }
 
-  const store = new AttachmentStore(conf.dataDir, conf.name);
-  const hostIf = hostIfName(env.containerId, env.ifName);
   let link: PodLink | undefined;
   let recorded = false;
   let appendTried: { attempt: string; payload: CniAdded } | undefined;

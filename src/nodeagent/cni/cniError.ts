@@ -19,6 +19,8 @@ export const CNI_ERROR = {
   linkSetupFailed: 100,
   /** cairn: CHECK found the container's interface, addresses or routes not as ADD left them. */
   checkMismatch: 101,
+  /** cairn: ADD of a container interface that is attached already (the runtime skipped DEL). */
+  alreadyAttached: 102,
   /** The reference plugins' catch-all for an error without a code. */
   internal: 999,
 } as const;
