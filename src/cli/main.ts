@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAgent } from './commands/agent.js';
 import { registerApiwatch } from './commands/apiwatch.js';
+import { registerAudit } from './commands/audit.js';
 import { registerBlame } from './commands/blame.js';
 import { registerDiff } from './commands/diff.js';
 import { registerLog } from './commands/log.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDiff(program);
   registerBlame(program);
   registerSnapshot(program);
+  registerAudit(program);
   return program;
 }
 
