@@ -26,6 +26,13 @@ export interface KubeAuditEvent {
   readonly stageTimestamp?: string;
 }
 
+/** The Status a write may be answered with. */
+interface StatusObject {
+  readonly kind: 'Status';
+  readonly status?: string;
+  readonly details?: { uid?: string };
+}
+
 const WRITES = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
 /** Why an audit event was not recorded (not a completed, successful, persisted write of a followed kind). */
@@ -56,12 +63,15 @@ export function auditEvent(audit: KubeAuditEvent, cluster: string): AnyEvent | A
   if (/[?&]dryRun=/.test(audit.requestURI ?? '')) return 'dry-run';
   if (!audit.auditID || !audit.user?.username) return 'malformed';
 
-  // A Status (e.g. the answer to pods/binding) names no object version.
+  // Most kinds answer a completed delete with a Status naming the uid; a Status answering
+  // anything else (e.g. pods/binding) names no object version.
   const response = audit.responseObject?.kind === kind ? audit.responseObject : undefined;
+  const status = audit.responseObject?.kind === 'Status' ? (audit.responseObject as StatusObject) : undefined;
   const meta = response?.metadata;
-  const uid = meta?.uid ?? null;
+  const deletedUid = verb === 'delete' && status?.status === 'Success' ? (status.details?.uid ?? null) : null;
+  const uid = meta?.uid ?? deletedUid;
   const resourceVersion = meta?.resourceVersion ?? null;
-  const gone = response !== undefined && removes(verb, response);
+  const gone = deletedUid !== null || (response !== undefined && removes(verb, response));
   const causation =
     uid === null
       ? null

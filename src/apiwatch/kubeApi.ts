@@ -74,6 +74,8 @@ export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
   return config;
 }
 
+const RESPONSE_TIMEOUT_MS = 30_000;
+
 /** A KubeApi over `config`'s current context. */
 export function kubeApi(config: KubeConfig): KubeApi {
   const server = config.getCurrentCluster()!.server.replace(/\/$/, '');
@@ -87,8 +89,19 @@ export function kubeApi(config: KubeConfig): KubeApi {
     const options: RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
     await config.applyToHTTPSOptions(options);
     return new Promise((resolve, reject) => {
-      const req = request(url, { ...options, signal }, resolve);
-      req.on('error', reject);
+      // A server that accepts the connection and never answers is as good as down.
+      const noAnswer = setTimeout(
+        () => req.destroy(new Error(`GET ${path}: no answer in ${RESPONSE_TIMEOUT_MS} ms`)),
+        RESPONSE_TIMEOUT_MS,
+      );
+      const req = request(url, { ...options, signal }, (res) => {
+        clearTimeout(noAnswer);
+        resolve(res);
+      });
+      req.on('error', (error) => {
+        clearTimeout(noAnswer);
+        reject(error);
+      });
       req.end();
     });
   };
@@ -131,6 +144,8 @@ async function* watchBatches(
     idle = setTimeout(() => res.destroy(new Error(`watch ${path} silent for ${idleMs} ms`)), idleMs);
   });
   const lines = createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY });
+  // readline re-emits the stream's errors; they are handled through `res` below.
+  lines.on('error', () => undefined);
   lines.on('line', (line) => {
     if (line.trim() === '') return;
     try {
@@ -186,6 +201,9 @@ function readBody(res: IncomingMessage): Promise<string> {
     res.on('data', (chunk: Buffer) => chunks.push(chunk));
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', reject);
+    res.on('close', () => {
+      if (!res.complete) reject(new Error('connection closed before the whole answer arrived'));
+    });
   });
 }
 

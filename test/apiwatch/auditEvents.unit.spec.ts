@@ -114,6 +114,33 @@ describe('auditEvent: an audited write as an AuditRecorded event', () => {
     expect(typeof finalized !== 'string' && finalized.causation).toBe('Namespace/n-1/deleted');
   });
 
+  it('joins a delete answered with a Status to the delete event of the uid the Status names', () => {
+    const deleted = auditEvent(
+      {
+        ...base,
+        verb: 'delete',
+        objectRef: {
+          resource: 'endpointslices',
+          apiGroup: 'discovery.k8s.io',
+          namespace: 'demo',
+          name: 'web-x',
+        },
+        responseStatus: { code: 200 },
+        responseObject: {
+          kind: 'Status',
+          status: 'Success',
+          details: { name: 'web-x', uid: 's-1' },
+        } as never,
+      },
+      'c',
+    );
+    expect(typeof deleted !== 'string' && deleted.causation).toBe('EndpointSlice/s-1/deleted');
+    expect(typeof deleted !== 'string' && deleted.payload).toMatchObject({
+      uid: 's-1',
+      resourceVersion: null,
+    });
+  });
+
   it('records a write whose answer names no object version without a causation', () => {
     const binding = auditEvent(
       {
