@@ -1,8 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type CniEventServer, startCniEventServer } from '../../src/nodeagent/cni/cniEventServer.js';
-import { EndpointAttacher } from '../../src/nodeagent/cni/endpointAttacher.js';
+import { type CniAgentSide, startCniAgentSide } from '../../src/nodeagent/cni/startCniAgentSide.js';
 import { KernelMapBackend } from '../../src/nodeagent/kernelMapBackend.js';
 import { NodeAgent } from '../../src/nodeagent/nodeAgent.js';
 import { kernelTestsSkipReason } from '../datapath/support/datapathPrereq.js';
@@ -30,9 +29,8 @@ describe.skipIf(skip !== undefined)(
     let h: CniHarness;
     let pinRoot: string;
     let backend: KernelMapBackend | undefined;
-    let attacher: EndpointAttacher | undefined;
+    let cni: CniAgentSide | undefined;
     let agent: NodeAgent | undefined;
-    let server: CniEventServer | undefined;
     let tcpServer: ChildProcessWithoutNullStreams | undefined;
     let client: ProbeClient | undefined;
     const errors: unknown[] = [];
@@ -46,17 +44,22 @@ describe.skipIf(skip !== undefined)(
       pinRoot = makePinDir();
       const log = h.eventLog();
       backend = KernelMapBackend.open({ pinRoot });
-      attacher = EndpointAttacher.open({ pinRoot, onError: (e) => errors.push(e) });
+      // As `cairn agent` wires it: the plugin's event socket and the attacher, then the agent.
+      cni = await startCniAgentSide({
+        log,
+        pinRoot,
+        socketPath: h.agentSocket,
+        onError: (e) => errors.push(e),
+      });
       agent = new NodeAgent({
         node: h.node,
         log,
         backend,
         windowMs: 1,
         onError: (e) => errors.push(e),
-        onEndpoints: (upserts, deletes, replace) => attacher!.update(upserts, deletes, replace),
+        onEndpoints: cni.onEndpoints,
       });
       await agent.start();
-      server = await startCniEventServer({ log, socketPath: h.agentSocket, onError: (e) => errors.push(e) });
     });
 
     afterAll(async () => {
@@ -66,9 +69,8 @@ describe.skipIf(skip !== undefined)(
         tcpServer.kill('SIGKILL');
       }
       await agent?.stop();
-      attacher?.detachAll();
-      attacher?.close();
-      await server?.close();
+      cni?.attacher.detachAll();
+      await cni?.close();
       for (const pod of pods) await h.call(h.env('DEL', pod.id, pod.netns), h.conf());
       await backend?.close();
       await h?.cleanup();
@@ -88,7 +90,7 @@ describe.skipIf(skip !== undefined)(
         expect(add.exitCode, add.stdout).toBe(0);
         pod.ip = (add.json as { ips: { address: string }[] }).ips[0]!.address.split('/')[0]!;
       }
-      expect(server!.appended).toBe(2);
+      expect(cni!.appended()).toBe(2);
       const [a, b] = pods as [TestPod, TestPod];
       // What apiwatch would log for these pods: their namespace, labels and the addresses CNI gave.
       await h
@@ -105,7 +107,7 @@ describe.skipIf(skip !== undefined)(
         expect(entry, `endpoint of ${pod.name}`).toBeDefined();
         pod.hostIfIndex = entry!.value.ifIndex;
       }
-      expect(attacher!.attachedIfIndexes()).toEqual([a.hostIfIndex, b.hostIfIndex].sort((x, y) => x - y));
+      expect(cni!.attacher.attachedIfIndexes()).toEqual([a.hostIfIndex, b.hostIfIndex].sort((x, y) => x - y));
 
       tcpServer = spawn('ip', [
         'netns',
@@ -140,7 +142,7 @@ describe.skipIf(skip !== undefined)(
       const b = pods.pop()!;
       expect((await h.call(h.env('DEL', b.id, b.netns), h.conf())).exitCode).toBe(0);
       await applied();
-      expect(attacher!.attachedIfIndexes()).toEqual([pods[0]!.hostIfIndex]);
+      expect(cni!.attacher.attachedIfIndexes()).toEqual([pods[0]!.hostIfIndex]);
     });
   },
 );
