@@ -10,6 +10,7 @@ import { registerNodes } from './commands/nodes.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerSnapshot } from './commands/snapshot.js';
+import { registerTiming } from './commands/timing.js';
 
 /** Builds the `cairn` command line. */
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerBlame(program);
   registerSnapshot(program);
   registerAudit(program);
+  registerTiming(program);
   return program;
 }
 

@@ -14,13 +14,29 @@ export interface AppliedReport {
 export interface AppliedPositionStore {
   report(report: AppliedReport): Promise<void>;
   read(node: string): Promise<AppliedReport | undefined>;
+  /**
+   * The node's recent reports, oldest first (at most `APPLIED_HISTORY_LIMIT`): when each
+   * position was applied, for per-stage timing (`cairn timing`). Optional for other stores.
+   */
+  history?(node: string): Promise<AppliedReport[]>;
 }
+
+/** Reports kept per node in the applied history; older ones are dropped. */
+export const APPLIED_HISTORY_LIMIT = 10_000;
 
 /** Reports in memory (tests). */
 export class MemoryAppliedPositionStore implements AppliedPositionStore {
   readonly reports = new Map<string, AppliedReport>();
+  private readonly past = new Map<string, AppliedReport[]>();
   async report(report: AppliedReport): Promise<void> {
     this.reports.set(report.node, report);
+    const list = this.past.get(report.node) ?? [];
+    list.push(report);
+    if (list.length > APPLIED_HISTORY_LIMIT) list.splice(0, list.length - APPLIED_HISTORY_LIMIT);
+    this.past.set(report.node, list);
+  }
+  async history(node: string): Promise<AppliedReport[]> {
+    return [...(this.past.get(node) ?? [])];
   }
   async read(node: string): Promise<AppliedReport | undefined> {
     return this.reports.get(node);
@@ -29,15 +45,57 @@ export class MemoryAppliedPositionStore implements AppliedPositionStore {
 
 /** Reports in etcd under `nodes/<node>/applied` of the log's prefix. */
 export class EtcdAppliedPositionStore implements AppliedPositionStore {
-  constructor(private readonly etcd: Namespace) {}
+  private reportsSinceTrim = 0;
+
+  constructor(
+    private readonly etcd: Namespace,
+    private readonly historyLimit = APPLIED_HISTORY_LIMIT,
+  ) {}
 
   static keyOf(node: string): string {
     return `nodes/${encodeURIComponent(node)}/applied`;
   }
 
+  /** Prefix of the node's history: one key per report, `<16 hex position>`, so they sort by position. */
+  static historyPrefixOf(node: string): string {
+    return `applied-history/${encodeURIComponent(node)}/`;
+  }
+
   async report(report: AppliedReport): Promise<void> {
     const value = JSON.stringify({ ...report, position: report.position.toString() });
-    await this.etcd.put(EtcdAppliedPositionStore.keyOf(report.node)).value(value);
+    const historyKey = `${EtcdAppliedPositionStore.historyPrefixOf(report.node)}${report.position.toString(16).padStart(16, '0')}`;
+    await Promise.all([
+      this.etcd.put(EtcdAppliedPositionStore.keyOf(report.node)).value(value),
+      this.etcd.put(historyKey).value(value),
+    ]);
+    // Trimming costs a count: done once every few hundred reports, so the bound is approximate.
+    if (++this.reportsSinceTrim >= Math.min(500, this.historyLimit)) {
+      this.reportsSinceTrim = 0;
+      await this.trimHistory(report.node);
+    }
+  }
+
+  async history(node: string): Promise<AppliedReport[]> {
+    const all = await this.etcd
+      .getAll()
+      .prefix(EtcdAppliedPositionStore.historyPrefixOf(node))
+      .sort('Key', 'Ascend')
+      .strings();
+    return Object.values(all).map(parseReport);
+  }
+
+  private async trimHistory(node: string): Promise<void> {
+    const prefix = EtcdAppliedPositionStore.historyPrefixOf(node);
+    const count = await this.etcd.getAll().prefix(prefix).count();
+    if (count <= this.historyLimit) return;
+    const old = await this.etcd
+      .getAll()
+      .prefix(prefix)
+      .sort('Key', 'Ascend')
+      .limit(count - this.historyLimit)
+      .keys();
+    const last = old[old.length - 1];
+    if (last !== undefined) await this.etcd.delete().inRange({ start: prefix, end: `${last}\0` });
   }
 
   async read(node: string): Promise<AppliedReport | undefined> {
