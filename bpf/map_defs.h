@@ -32,7 +32,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, __u16);
+	__type(key, __u32);
 	__type(value, struct lb4_reverse_nat);
 	__uint(max_entries, CAIRN_REVNAT_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -49,7 +49,7 @@ struct cairn_maglev_inner {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
-	__type(key, __u16);
+	__type(key, __u32);
 	__type(value, __u32);
 	__uint(max_entries, CAIRN_MAGLEV_MAX);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

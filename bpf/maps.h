@@ -52,12 +52,12 @@ struct lb4_key {
 struct lb4_service {
 	/* Slot > 0: the backend id. Master (slot 0): session affinity timeout in seconds. */
 	__u32 backend_id;
+	/* 32 bits: a cluster may have more than 65535 frontends (100k Services). */
+	__u32 rev_nat_index;
 	/* Master: number of backend slots. The master is written last, so 1..count exist. */
 	__u16 count;
-	__u16 rev_nat_index;
 	__u8 flags; /* SVC_FLAG_* (master) */
 	__u8 flags2;
-	__u8 pad[2];
 };
 
 /* --- backends (HASH cairn_lb4_be: __u32 backend_id -> lb4_backend) -------------------------- */
@@ -71,7 +71,7 @@ struct lb4_backend {
 	__u8 state; /* BE_STATE_* */
 };
 
-/* --- reverse NAT (HASH cairn_lb4_rnat: __u16 rev_nat_index -> lb4_reverse_nat) ------------- */
+/* --- reverse NAT (HASH cairn_lb4_rnat: __u32 rev_nat_index -> lb4_reverse_nat) ------------- */
 
 struct lb4_reverse_nat {
 	__be32 address;
@@ -79,7 +79,7 @@ struct lb4_reverse_nat {
 	__u8 pad[2];
 };
 
-/* --- Maglev (HASH_OF_MAPS cairn_lb4_mglv: __u16 rev_nat_index -> ARRAY[M] of __u32 ids) ---- */
+/* --- Maglev (HASH_OF_MAPS cairn_lb4_mglv: __u32 rev_nat_index -> ARRAY[M] of __u32 ids) ---- */
 
 /* --- ipcache (LPM_TRIE cairn_ipcache) -------------------------------------------------------- */
 
@@ -144,8 +144,8 @@ struct endpoint_info {
 /* Session affinity (LRU_HASH cairn_affinity): per client netns and service. */
 struct lb_affinity_key {
 	__u64 client_cookie; /* netns cookie of the connecting socket */
-	__u16 rev_nat_index;
-	__u8 pad[6];
+	__u32 rev_nat_index;
+	__u8 pad[4];
 };
 
 struct lb_affinity_val {
@@ -165,7 +165,8 @@ struct sock_revnat_key {
 struct sock_revnat_val {
 	__be32 address; /* service VIP */
 	__be16 port;
-	__u16 rev_nat_index;
+	__u8 pad[2];
+	__u32 rev_nat_index;
 };
 
 /* Connection tracking for the policy programs (LRU_HASH cairn_ct4): replies of an allowed flow pass. */

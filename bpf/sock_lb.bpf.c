@@ -89,7 +89,7 @@ static __always_inline int xlate_fwd(struct bpf_sock_addr *ctx, __be32 vip, __be
 	struct sock_revnat_val rval;
 	__u8 proto = (__u8)ctx->protocol;
 	__u32 backend_id = 0, timeout, count;
-	__u16 rev_nat;
+	__u32 rev_nat;
 	__u8 flags;
 
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)

@@ -85,17 +85,31 @@ export class KernelMapBackend implements MapBackend {
       }
       return { applied: ops.length };
     } catch (error) {
-      if (!isBpfError(error)) throw error;
-      const applied = Math.min(error.done ?? 0, ops.length - 1);
-      const failed = ops[applied]!;
+      if (isBpfError(error)) {
+        const applied = Math.min(error.done ?? 0, ops.length - 1);
+        const failed = ops[applied]!;
+        return {
+          applied,
+          error: new MapOpError(
+            failed.map,
+            mapKeyId(failed.map, failed.key as never),
+            error.message,
+            error.code,
+          ),
+        };
+      }
+      // A value the codec refuses (e.g. an id beyond its field): find it, apply what precedes it.
+      if (ops.length > 1) {
+        for (let i = 0; i < ops.length; i++) {
+          const one = await this.apply([ops[i]!]);
+          if (one.error) return { applied: i, error: one.error };
+        }
+        return { applied: ops.length };
+      }
+      const op = ops[0]!;
       return {
-        applied,
-        error: new MapOpError(
-          failed.map,
-          mapKeyId(failed.map, failed.key as never),
-          error.message,
-          error.code,
-        ),
+        applied: 0,
+        error: new MapOpError(op.map, mapKeyId(op.map, op.key as never), (error as Error).message),
       };
     }
   }

@@ -15,7 +15,7 @@ describe('codecs: bytes as the C layouts hold them', () => {
   it('lb4_service: the master carries count, rev-NAT, flags and the affinity timeout in backend_id', () => {
     const master = { kind: 'master', count: 3, revNatId: 7, flags: 0x11, affinityTimeoutSec: 10800 } as const;
     const buf = MAP_CODECS.services.value.encode(master);
-    expect(hex(buf)).toBe('302a0000' + '0300' + '0700' + '11' + '00' + '0000');
+    expect(hex(buf)).toBe('302a0000' + '07000000' + '0300' + '11' + '00');
     expect(
       MAP_CODECS.services.value.decode(buf, {
         address: '',
@@ -41,7 +41,7 @@ describe('codecs: bytes as the C layouts hold them', () => {
     const be = { address: '192.0.2.7', port: 8080, proto: 'TCP', state: 'terminating' } as const;
     expect(hex(MAP_CODECS.backends.value.encode(be))).toBe('c0000207' + '1f90' + '06' + '01');
     expect(MAP_CODECS.backends.value.decode(MAP_CODECS.backends.value.encode(be), { id: 1 })).toEqual(be);
-    expect(hex(MAP_CODECS.revNat.key.encode({ id: 0x0102 }))).toBe('0201');
+    expect(hex(MAP_CODECS.revNat.key.encode({ id: 0x010203 }))).toBe('03020100');
     expect(hex(MAP_CODECS.revNat.value.encode({ address: '10.0.0.1', port: 443 }))).toBe(
       '0a000001' + '01bb' + '0000',
     );

@@ -1,19 +1,19 @@
 import type { MaglevKey, MaglevValue } from '../../maps/model.js';
 import { type Codec, checkSize, checkUint, zeroed } from '../codec.js';
 
-/** Maglev outer map key: a bare __u16 rev_nat_index (host order). */
+/** Maglev outer map key: a bare __u32 rev_nat_index (host order). */
 export const maglevKeyCodec: Codec<MaglevKey> = {
-  cType: '__u16',
-  size: 2,
+  cType: '__u32',
+  size: 4,
   fields: [],
   encode(key) {
-    const buf = zeroed(2);
-    buf.writeUInt16LE(checkUint(key.revNatId, 16, 'rev-NAT id'), 0);
+    const buf = zeroed(4);
+    buf.writeUInt32LE(checkUint(key.revNatId, 32, 'rev-NAT id'), 0);
     return buf;
   },
   decode(buf) {
-    checkSize(buf, 2, 'rev-NAT id');
-    return { revNatId: buf.readUInt16LE(0) };
+    checkSize(buf, 4, 'rev-NAT id');
+    return { revNatId: buf.readUInt32LE(0) };
   },
 };
 

@@ -2,19 +2,19 @@ import type { RevNatKey, RevNatValue } from '../../maps/model.js';
 import { type Codec, checkSize, checkUint, zeroed } from '../codec.js';
 import { readIpv4, writeIpv4 } from '../ipv4.js';
 
-/** Reverse NAT key: a bare __u16 rev_nat_index (host order). */
+/** Reverse NAT key: a bare __u32 rev_nat_index (host order). */
 export const revNatKeyCodec: Codec<RevNatKey> = {
-  cType: '__u16',
-  size: 2,
+  cType: '__u32',
+  size: 4,
   fields: [],
   encode(key) {
-    const buf = zeroed(2);
-    buf.writeUInt16LE(checkUint(key.id, 16, 'rev-NAT id'), 0);
+    const buf = zeroed(4);
+    buf.writeUInt32LE(checkUint(key.id, 32, 'rev-NAT id'), 0);
     return buf;
   },
   decode(buf) {
-    checkSize(buf, 2, 'rev-NAT id');
-    return { id: buf.readUInt16LE(0) };
+    checkSize(buf, 4, 'rev-NAT id');
+    return { id: buf.readUInt32LE(0) };
   },
 };
 

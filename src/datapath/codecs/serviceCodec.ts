@@ -37,7 +37,7 @@ export const lb4KeyCodec: Codec<ServiceKey> = {
 };
 
 /**
- * struct lb4_service: { __u32 backend_id; __u16 count; __u16 rev_nat_index; __u8 flags; __u8 flags2; __u8 pad[2]; }
+ * struct lb4_service: { __u32 backend_id; __u32 rev_nat_index; __u16 count; __u8 flags; __u8 flags2; }
  * The same bytes mean a master (slot 0: backend_id holds the affinity timeout) or a slot, so
  * decoding needs the key.
  */
@@ -46,22 +46,21 @@ export const lb4ServiceCodec: Codec<ServiceValue, Pick<ServiceKey, 'slot'>> = {
   size: 12,
   fields: [
     { name: 'backend_id', offset: 0, size: 4 },
-    { name: 'count', offset: 4, size: 2 },
-    { name: 'rev_nat_index', offset: 6, size: 2 },
-    { name: 'flags', offset: 8, size: 1 },
-    { name: 'flags2', offset: 9, size: 1 },
-    { name: 'pad', offset: 10, size: 2 },
+    { name: 'rev_nat_index', offset: 4, size: 4 },
+    { name: 'count', offset: 8, size: 2 },
+    { name: 'flags', offset: 10, size: 1 },
+    { name: 'flags2', offset: 11, size: 1 },
   ],
   encode(value) {
     const buf = zeroed(12);
     if (value.kind === 'master') {
       buf.writeUInt32LE(checkUint(value.affinityTimeoutSec, 32, 'affinity timeout'), 0);
-      buf.writeUInt16LE(checkUint(value.count, 16, 'backend count'), 4);
-      buf.writeUInt16LE(checkUint(value.revNatId, 16, 'rev-NAT id'), 6);
-      buf.writeUInt8(checkUint(value.flags, 8, 'service flags'), 8);
+      buf.writeUInt32LE(checkUint(value.revNatId, 32, 'rev-NAT id'), 4);
+      buf.writeUInt16LE(checkUint(value.count, 16, 'backend count'), 8);
+      buf.writeUInt8(checkUint(value.flags, 8, 'service flags'), 10);
     } else {
       buf.writeUInt32LE(checkUint(value.backendId, 32, 'backend id'), 0);
-      buf.writeUInt16LE(checkUint(value.revNatId, 16, 'rev-NAT id'), 6);
+      buf.writeUInt32LE(checkUint(value.revNatId, 32, 'rev-NAT id'), 4);
     }
     return buf;
   },
@@ -71,11 +70,11 @@ export const lb4ServiceCodec: Codec<ServiceValue, Pick<ServiceKey, 'slot'>> = {
       return {
         kind: 'master',
         affinityTimeoutSec: buf.readUInt32LE(0),
-        count: buf.readUInt16LE(4),
-        revNatId: buf.readUInt16LE(6),
-        flags: buf.readUInt8(8),
+        count: buf.readUInt16LE(8),
+        revNatId: buf.readUInt32LE(4),
+        flags: buf.readUInt8(10),
       };
     }
-    return { kind: 'slot', backendId: buf.readUInt32LE(0), revNatId: buf.readUInt16LE(6) };
+    return { kind: 'slot', backendId: buf.readUInt32LE(0), revNatId: buf.readUInt32LE(4) };
   },
 };
