@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Apiwatch } from '../../src/apiwatch/apiwatch.js';
 import type { FollowedKind } from '../../src/apiwatch/objectEvents.js';
 import type { StoredEvent } from '../../src/events/envelope.js';
+import type { EndpointSliceUpserted } from '../../src/events/payloads.js';
 import { ADMIN_USER } from '../../src/kube/apiserverHarness.js';
+import { compactSlice } from '../../src/projections/services/compactSlice.js';
 import { type Fixture, startFixture } from './fixture.js';
 import { apiserverMissing, eventIdOf, type Obj, TEST_USER_AGENT } from './support.js';
 
@@ -245,6 +247,44 @@ describe.skipIf(missing)('apiwatch against a real kube-apiserver', () => {
       }
     });
   }
+
+  it('records bad input the apiserver accepts with a reason, keeps following, and the projection skips it', async () => {
+    const invalidBefore = apiwatch.stats().EndpointSlice.invalid;
+    // The apiserver's legacy parsing accepts these; the datapath cannot use them.
+    const bad = await f.writer.create(`/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`, {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'bad-input', labels: { 'kubernetes.io/service-name': 'web' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.244.1.7'] }, { addresses: ['010.1.2.3'] }],
+      ports: [
+        { name: 'zero', port: 0, protocol: 'TCP' },
+        { name: 'huge', port: 70000, protocol: 'TCP' },
+        { name: 'http', port: 8080, protocol: 'TCP' },
+      ],
+    });
+    const next = await f.writer.create(`/api/v1/namespaces/${NS}/services`, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'after-bad-input' },
+      spec: { ports: [{ port: 80 }] },
+    });
+    await f.collector.waitForIds([eventIdOf('EndpointSlice', bad), eventIdOf('Service', next)]);
+
+    const id = eventIdOf('EndpointSlice', bad);
+    expect(f.problems.find((p) => p.reasons[0]?.startsWith(id))?.reasons).toEqual([
+      `${id}: endpoints[1].addresses[0] "010.1.2.3" is not an IPv4 address`,
+      `${id}: ports[0].port 0 is outside 1-65535`,
+      `${id}: ports[1].port 70000 is outside 1-65535`,
+    ]);
+    expect(apiwatch.stats().EndpointSlice.invalid).toBe(invalidBefore + 1);
+    // The services projection keeps the valid parts and says why it dropped the others.
+    const rejected: string[] = [];
+    const compact = compactSlice(f.collector.withId(id)[0]!.payload as EndpointSliceUpserted, rejected);
+    expect(compact.endpoints.map((e) => e.address)).toEqual(['10.244.1.7']);
+    expect(compact.ports.map((p) => p.port)).toEqual([8080]);
+    expect(rejected).toHaveLength(3);
+  });
 
   it('keeps following across idle periods longer than the watch timeout, without re-listing', async () => {
     const before = apiwatch.stats().Service;
