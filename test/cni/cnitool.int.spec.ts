@@ -1,10 +1,11 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hostIfName } from '../../src/nodeagent/cni/hostIfName.js';
+import { packageRoot } from '../../src/paths.js';
 import { CniHarness } from './support/cniHarness.js';
 import { cniTestsSkipReason, findCnitool } from './support/cniPrereq.js';
 
@@ -99,6 +100,43 @@ describe.skipIf(cnitool.skip !== undefined)(
         ['CniDeleted', `${id}/eth0/DEL`],
       ]);
       expect(events[0]!.payload).toMatchObject({ podName: 'via-cnitool', hostIfName: hostIf });
+    });
+
+    it("the conflist of docs/cni.md (the admin's), pointed at this test's etcd, dirs and subnet", async () => {
+      const docs = readFileSync(join(packageRoot(), 'docs', 'cni.md'), 'utf8');
+      const block = /```json\n([\s\S]*?)\n```/.exec(docs)?.[1];
+      expect(block, 'docs/cni.md has a json conflist').toBeDefined();
+      const conflist = JSON.parse(block!) as { name: string; plugins: Record<string, unknown>[] };
+      const [cairn] = conflist.plugins as [
+        Record<string, unknown> & { ipam: { ranges: { subnet: string }[][] } },
+      ];
+      // Only what must differ on a test box: the etcd, the state dirs, the node, the subnet.
+      for (const field of ['etcdCaFile', 'etcdCertFile', 'etcdKeyFile']) delete cairn[field];
+      const { name: _name, cniVersion: _version, ...ours } = h.conf();
+      Object.assign(cairn, { ...ours, ipam: { ...cairn.ipam, dataDir: h.ipamDir } });
+      cairn.ipam.ranges = [[{ subnet: `${h.subnetBase}.0/24` }]];
+      conflist.name = `${h.network}-docs`;
+      writeFileSync(join(netconfPath, '20-docs.conflist'), JSON.stringify(conflist));
+
+      const netns = h.netns();
+      const id = h.adopt(cnitoolContainerId(netns));
+      const docsTool = (command: string) =>
+        run(cnitool.path!, [command, conflist.name, netns], {
+          env: {
+            PATH: process.env.PATH ?? '',
+            NETCONFPATH: netconfPath,
+            CNI_PATH: h.binDir,
+            CNI_ARGS: 'IgnoreUnknown=1',
+          },
+          encoding: 'utf8',
+        });
+      const result = JSON.parse((await docsTool('add')).stdout) as { interfaces: { name: string }[] };
+      expect(result.interfaces.map((i) => i.name)).toContain(hostIfName(id, 'eth0'));
+      await docsTool('check');
+      await docsTool('del');
+      await docsTool('del');
+      expect(h.hostVethExists(id)).toBe(false);
+      expect(h.reservedIps(conflist.name)).toEqual([]);
     });
 
     it('check fails, naming the difference, when the pod address is gone', async () => {
