@@ -187,7 +187,7 @@ describe.skipIf(skip !== undefined)('cairn CNI plugin, driven as a runtime drive
     expect((await h.call(h.env('DEL', id, netns), conf)).exitCode).toBe(0);
   });
 
-  it('chained after another plugin: keeps prevResult and adds its own interfaces after it', async () => {
+  it('chained after another plugin: keeps prevResult and adds its own interfaces after it; the MTU on both ends', async () => {
     const netns = h.netns();
     const id = h.containerId();
     const prevResult = {
@@ -196,8 +196,10 @@ describe.skipIf(skip !== undefined)('cairn CNI plugin, driven as a runtime drive
       ips: [{ address: '127.0.0.1/8', interface: 0 }],
       dns: { nameservers: ['10.96.0.10'] },
     };
-    const add = await h.call(h.env('ADD', id, netns), h.conf({ prevResult }));
+    const add = await h.call(h.env('ADD', id, netns), h.conf({ prevResult, mtu: 1400 }));
     expect(add.exitCode, add.stdout).toBe(0);
+    expect(inNetns(netns, ['link', 'show', 'dev', 'eth0'])).toContain('mtu 1400');
+    expect(readFileSync(`/sys/class/net/${hostIfName(id, 'eth0')}/mtu`, 'utf8').trim()).toBe('1400');
     const result = add.json as {
       interfaces: { name: string }[];
       ips: { address: string; interface: number }[];
