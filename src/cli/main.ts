@@ -10,6 +10,7 @@ import { registerNodes } from './commands/nodes.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerSnapshot } from './commands/snapshot.js';
+import { registerTimeline } from './commands/timeline.js';
 import { registerTiming } from './commands/timing.js';
 
 /** Builds the `cairn` command line. */
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerSnapshot(program);
   registerAudit(program);
   registerTiming(program);
+  registerTimeline(program);
   return program;
 }
 
