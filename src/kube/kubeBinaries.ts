@@ -34,3 +34,12 @@ export function missingKubeBinary(binary: KubeBinary, version = KUBE_VERSION): s
     ? undefined
     : `${binary} ${version} not found at ${path} (run scripts/build-kube.sh)`;
 }
+
+/**
+ * The kubectl to use: `CAIRN_KUBECTL`, else the one scripts/build-kube.sh built (only when the
+ * machine's was missing or too old), else the machine's.
+ */
+export function kubectlPath(version = KUBE_VERSION): string {
+  const built = kubeBinaryPath('kubectl', version);
+  return process.env.CAIRN_KUBECTL || (existsSync(built) ? built : 'kubectl');
+}
