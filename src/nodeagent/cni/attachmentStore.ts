@@ -32,7 +32,8 @@ export class AttachmentStore {
   }
 
   private file(containerId: string, ifName: string): string {
-    return join(this.dir, `${containerId}_${ifName}.json`);
+    // ':' is in neither a container id nor an interface name: the file name is unambiguous.
+    return join(this.dir, `${containerId}:${ifName}.json`);
   }
 
   get(containerId: string, ifName: string): AttachmentRecord | undefined {
