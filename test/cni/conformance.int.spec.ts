@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { StoredEvent } from '../../src/events/envelope.js';
 import { startCniEventServer } from '../../src/nodeagent/cni/cniEventServer.js';
@@ -209,6 +209,40 @@ describe.skipIf(skip !== undefined)('cairn CNI plugin, driven as a runtime drive
     expect(result.ips[1]!.interface).toBe(2);
     expect((await h.call(h.env('CHECK', id, netns), h.conf({ prevResult: add.json }))).exitCode).toBe(0);
     expect((await h.call(h.env('DEL', id, netns), h.conf())).exitCode).toBe(0);
+  });
+
+  it('pods added and deleted concurrently: distinct addresses, every event in the log, nothing left', async () => {
+    const pods = Array.from({ length: 5 }, () => ({ id: h.containerId(), netns: h.netns() }));
+    const before = (await h.events()).length;
+    const adds = await Promise.all(pods.map((p) => h.call(h.env('ADD', p.id, p.netns), h.conf())));
+    for (const add of adds) expect(add.exitCode, add.stdout).toBe(0);
+    const addresses = adds.map((a) => (a.json as { ips: { address: string }[] }).ips[0]!.address);
+    expect(new Set(addresses).size).toBe(pods.length);
+    const dels = await Promise.all(pods.map((p) => h.call(h.env('DEL', p.id, p.netns), h.conf())));
+    for (const del of dels) expect(del.exitCode, del.stdout).toBe(0);
+    const events = (await h.events()).slice(before);
+    expect(
+      events
+        .filter((e) => e.type === 'CniAdded')
+        .map(cniFacts)
+        .sort(),
+    ).toEqual(pods.map((p) => ['CniAdded', p.id]).sort());
+    expect(events.filter((e) => e.type === 'CniDeleted')).toHaveLength(pods.length);
+    expect(h.reservedIps()).toEqual([]);
+    for (const p of pods) expect(h.hostVethExists(p.id)).toBe(false);
+  });
+
+  it('a stale agent socket (the agent died): the events go to etcd', async () => {
+    writeFileSync(h.agentSocket, '');
+    try {
+      const netns = h.netns();
+      const id = h.containerId();
+      expect((await h.call(h.env('ADD', id, netns), h.conf())).exitCode).toBe(0);
+      expect(cniFacts((await h.events()).at(-1)!)).toEqual(['CniAdded', id]);
+      expect((await h.call(h.env('DEL', id, netns), h.conf())).exitCode).toBe(0);
+    } finally {
+      rmSync(h.agentSocket, { force: true });
+    }
   });
 
   it('records through the local agent when it is up, idempotently', async () => {
