@@ -208,6 +208,13 @@ describe.skipIf(skip !== undefined)('cairn CNI plugin, driven as a runtime drive
     expect(result.ips[0]).toEqual({ address: '127.0.0.1/8', interface: 0 });
     expect(result.ips[1]!.interface).toBe(2);
     expect((await h.call(h.env('CHECK', id, netns), h.conf({ prevResult: add.json }))).exitCode).toBe(0);
+    // A runtime that sends no prevResult: CHECK uses cairn's record of the ADD.
+    expect((await h.call(h.env('CHECK', id, netns), h.conf())).exitCode).toBe(0);
+    inNetns(netns, ['addr', 'del', result.ips[1]!.address, 'dev', 'eth0']);
+    expect((await h.call(h.env('CHECK', id, netns), h.conf())).json).toMatchObject({
+      code: 101,
+      msg: expect.stringContaining(`address ${result.ips[1]!.address} missing`),
+    });
     expect((await h.call(h.env('DEL', id, netns), h.conf())).exitCode).toBe(0);
   });
 

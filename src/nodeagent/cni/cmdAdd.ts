@@ -61,13 +61,13 @@ export async function cmdAdd(call: CniCall): Promise<Record<string, unknown>> {
       routes: ipam.routes,
       ...(conf.mtu ? { mtu: conf.mtu } : {}),
     });
-    const podIndex = prev.interfaces.length + 1;
+    // Our own result: interface 1 is the pod end (merged after prevResult, indices shift).
     const ours: CniResult = {
       interfaces: [
         { name: link.hostIf, mac: link.hostMac },
         { name: link.ifName, mac: link.podMac, sandbox: env.netns },
       ],
-      ips: ipam.ips.map((ip) => ({ ...ip, interface: podIndex })),
+      ips: ipam.ips.map((ip) => ({ ...ip, interface: 1 })),
       routes: ipam.routes,
       dns: ipam.dns,
     };
@@ -139,7 +139,12 @@ async function compensate(call: CniCall, added: CniAdded, attempt: string): Prom
 function mergeResults(prev: CniResult, ours: CniResult): CniResult {
   return {
     interfaces: [...prev.interfaces, ...ours.interfaces],
-    ips: [...prev.ips, ...ours.ips],
+    ips: [
+      ...prev.ips,
+      ...ours.ips.map((ip) =>
+        ip.interface === undefined ? ip : { ...ip, interface: ip.interface + prev.interfaces.length },
+      ),
+    ],
     routes: [...prev.routes, ...ours.routes],
     dns: Object.keys(ours.dns).length > 0 ? ours.dns : prev.dns,
   };
