@@ -97,8 +97,14 @@ export class KindWatcher {
   /** Runs until `signal` aborts; never throws. */
   async run(signal: AbortSignal): Promise<void> {
     let mustList = this.o.state.resourceVersion === undefined;
+    let checked = mustList;
     while (!signal.aborted) {
       try {
+        if (!checked) {
+          mustList = await this.resumePointAhead(signal);
+          checked = true;
+          if (!mustList) this.markSynced();
+        }
         if (mustList) {
           await this.relist(signal);
           mustList = false;
@@ -126,6 +132,25 @@ export class KindWatcher {
         await this.o.delay(wait, signal).catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * Whether the log's resume point is ahead of the server (a restored etcd, another cluster
+   * under the same name): a watch from there would wait for versions that never come, so list.
+   * A one-item list is a consistent read that tells the server's current version.
+   */
+  private async resumePointAhead(signal: AbortSignal): Promise<boolean> {
+    const page = await this.o.api.getJson<KubeList>(RESOURCE_PATHS[this.o.kind], { limit: '1' }, signal);
+    const current = page.metadata?.resourceVersion ?? null;
+    const resume = this.o.state.resourceVersion ?? '';
+    const ahead = /^\d+$/.test(resume) && /^\d+$/.test(current ?? '') && BigInt(resume) > BigInt(current!);
+    if (ahead) {
+      this.o.logger.warn(
+        { kind: this.o.kind, resumeFrom: this.o.state.resourceVersion, server: current },
+        'apiwatch: the log is ahead of the API server; re-listing',
+      );
+    }
+    return ahead;
   }
 
   private async relist(signal: AbortSignal): Promise<void> {

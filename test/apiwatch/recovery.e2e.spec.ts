@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Apiwatch } from '../../src/apiwatch/apiwatch.js';
-import { type Fixture, startFixture } from './fixture.js';
+import { upsertEvent } from '../../src/apiwatch/objectEvents.js';
+import { CLUSTER, type Fixture, startFixture } from './fixture.js';
 import { apiserverMissing, eventIdOf, type Obj } from './support.js';
 
 const missing = apiserverMissing();
@@ -98,6 +99,24 @@ describe.skipIf(missing)('apiwatch recovers from 410 Gone and from an apiserver 
     );
     await apiwatch.stop();
   }, 180_000);
+
+  it('re-lists when the log is ahead of the apiserver (a restored etcd), deleting what the apiserver never had', async () => {
+    const ghost = upsertEvent(
+      {
+        kind: 'Service',
+        metadata: { name: 'ghost', namespace: NS, uid: 'ghost-uid', resourceVersion: '999999999' },
+      },
+      { cluster: CLUSTER },
+    );
+    await f.log.append([ghost]);
+    const apiwatch = await f.apiwatch({ kinds: ['Service'] });
+    await apiwatch.synced();
+    await f.collector.waitForIds(['Service/ghost-uid/deleted']);
+    expect(apiwatch.stats().Service.lists).toBe(1);
+    const svc = await f.writer.create(SERVICES, service('after-ghost'));
+    await f.collector.waitForIds([eventIdOf('Service', svc)]);
+    await apiwatch.stop();
+  }, 60_000);
 
   it('follows the apiserver through a restart by itself', async () => {
     const apiwatch = await f.apiwatch();
