@@ -65,10 +65,18 @@ export function registerBlame(program: Command): void {
           for (const e of entries) lines.push(`  ${e.map} ${e.key} = ${JSON.stringify(e.value)}`);
           if (entries.length === 0) lines.push('  (no such entry at this point)');
           lines.push(`# chain (${chain.length} changes, searched from position ${result.searchedFrom})`);
-          for (const c of chain)
+          let last = '';
+          for (const c of chain) {
+            // One header per event, its changes beneath.
+            if (c.position !== last)
+              lines.push(
+                `#${c.position}  appended ${c.time}  ${c.source}  ${c.actor}  ${c.type} ${c.summary}`,
+              );
+            last = c.position;
             lines.push(
-              `#${c.position}  ${c.time}  ${c.source}  ${c.actor}  ${c.type} ${c.summary}\n      ${c.change} ${c.entry}: ${JSON.stringify(c.before)} -> ${JSON.stringify(c.after)}`,
+              `      ${c.change} ${c.entry}: ${JSON.stringify(c.before)} -> ${JSON.stringify(c.after)}`,
             );
+          }
           return lines.join('\n');
         },
       );

@@ -64,7 +64,9 @@ export function registerDiff(program: Command): void {
               `${sign} ${c.map} ${c.key}  ${value(c.before ?? undefined)} -> ${value(c.after ?? undefined)}`,
             );
             for (const e of c.causes)
-              lines.push(`    #${e.position} ${e.time} ${e.source} ${e.actor}  ${e.type} ${e.summary}`);
+              lines.push(
+                `    #${e.position} appended ${e.time} ${e.source} ${e.actor}  ${e.type} ${e.summary}`,
+              );
           }
           return lines.join('\n');
         },
