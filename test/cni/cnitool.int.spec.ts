@@ -139,6 +139,34 @@ describe.skipIf(cnitool.skip !== undefined)(
       expect(h.reservedIps(conflist.name)).toEqual([]);
     });
 
+    it('CNI 1.1 through cnitool: status, and gc removing what the runtime no longer lists', async () => {
+      // The same network at 1.1.0 (cairn alone: Debian's plugins stop at 1.0.0), in its own NETCONFPATH.
+      const v11 = join(h.dir, 'net.d-1.1');
+      mkdirSync(v11);
+      const { cniVersion: _v, name, ...cairn } = h.conf();
+      writeFileSync(
+        join(v11, '10-cairn.conflist'),
+        JSON.stringify({ cniVersion: '1.1.0', name, plugins: [cairn] }),
+      );
+      const tool11 = (command: string, netns: string) =>
+        run(cnitool.path!, [command, h.network, netns], {
+          env: { PATH: process.env.PATH ?? '', NETCONFPATH: v11, CNI_PATH: h.binDir },
+          encoding: 'utf8',
+        });
+      const netns = h.netns();
+      const id = h.adopt(cnitoolContainerId(netns));
+      await tool('add', netns);
+      const before = (await h.events()).length;
+      await tool11('status', netns);
+      await tool11('gc', netns);
+      expect(h.hostVethExists(id)).toBe(false);
+      expect(h.reservedIps()).toEqual([]);
+      const events = await h.events();
+      expect(events.length).toBe(before + 1);
+      expect(events.at(-1)).toMatchObject({ type: 'CniDeleted', payload: { containerId: id } });
+      await tool('del', netns);
+    });
+
     it('check fails, naming the difference, when the pod address is gone', async () => {
       const netns = h.netns();
       const id = h.adopt(cnitoolContainerId(netns));

@@ -6,7 +6,7 @@ import { type CniCall, podOf } from './cniCall.js';
 import { CNI_ERROR, CniError } from './cniError.js';
 import { addAttempt, cniAddedEvent, cniDeletedEvent } from './cniEvents.js';
 import { type CniResult, EMPTY_RESULT, formatResult, parseResult } from './cniResult.js';
-import { execDelegate } from './delegatePlugin.js';
+import { execIpam } from './delegatePlugin.js';
 import { hostIfName } from './hostIfName.js';
 import { createPodLink, deleteHostLink, type PodLink } from './podLink.js';
 
@@ -35,11 +35,11 @@ export async function cmdAdd(call: CniCall): Promise<Record<string, unknown>> {
   }
   const prev = conf.prevResult ? parseResult(conf.prevResult, 'prevResult') : EMPTY_RESULT;
   const ipamType = conf.ipam.type;
-  const releaseIp = () => execDelegate(ipamType, 'DEL', call.stdin, env.raw, env.path).catch(() => undefined);
+  const releaseIp = () => execIpam(ipamType, 'DEL', call.stdin, env.raw, env.path).catch(() => undefined);
 
   let ipam: CniResult;
   try {
-    const out = await execDelegate(ipamType, 'ADD', call.stdin, env.raw, env.path);
+    const out = await execIpam(ipamType, 'ADD', call.stdin, env.raw, env.path);
     ipam = parseResult(parseJson(out, ipamType), `IPAM plugin ${ipamType}`);
     if (ipam.ips.length === 0)
       throw new CniError(CNI_ERROR.internal, `IPAM plugin ${ipamType} returned no address`);

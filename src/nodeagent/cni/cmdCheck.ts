@@ -5,7 +5,7 @@ import type { CniCall } from './cniCall.js';
 import { CNI_ERROR, CniError } from './cniError.js';
 import { type CniResult, parseResult } from './cniResult.js';
 import { compareCniVersions } from './cniVersions.js';
-import { execDelegate } from './delegatePlugin.js';
+import { execIpam } from './delegatePlugin.js';
 import { hostIfName } from './hostIfName.js';
 import { findLink, ipJson } from './ipTool.js';
 import { addressOf } from './podLink.js';
@@ -51,7 +51,7 @@ export async function cmdCheck(call: CniCall): Promise<undefined> {
       `CHECK of ${env.containerId}/${env.ifName}: no prevResult and no ADD recorded by cairn`,
     );
   }
-  await execDelegate(conf.ipam.type, 'CHECK', call.stdin, env.raw, env.path);
+  await execIpam(conf.ipam.type, 'CHECK', call.stdin, env.raw, env.path);
 
   const index = expected.interfaces.findIndex((i) => i.name === env.ifName && i.sandbox === env.netns);
   if (index < 0) throw mismatch(`the ADD result names no interface ${env.ifName} in ${env.netns}`);

@@ -2,7 +2,7 @@ import { appendCniEvents } from './appendCniEvents.js';
 import { type AttachmentRecord, AttachmentStore } from './attachmentStore.js';
 import type { CniCall } from './cniCall.js';
 import { cniDeletedEvent } from './cniEvents.js';
-import { execDelegate } from './delegatePlugin.js';
+import { execIpam } from './delegatePlugin.js';
 import { hostIfName } from './hostIfName.js';
 import type { NetConf } from './netConf.js';
 import { deleteHostLink } from './podLink.js';
@@ -46,7 +46,7 @@ export async function deleteAttachment(
   const record = store.get(target.containerId, target.ifName);
   await deleteHostLink(record?.hostIf ?? hostIfName(target.containerId, target.ifName));
   // Released after the veth is gone: the address is never on two pods at once.
-  await execDelegate(conf.ipam.type, 'DEL', stdin, target.env, target.path);
+  await execIpam(conf.ipam.type, 'DEL', stdin, target.env, target.path);
   if (record === undefined) return undefined;
   const context = { cluster: conf.cluster, node: conf.nodeName, timeMs: now() };
   const event = cniDeletedEvent(

@@ -3,13 +3,13 @@ import { deleteAttachment } from './cmdDel.js';
 import type { CniCall } from './cniCall.js';
 import { CNI_ERROR, CniError } from './cniError.js';
 import { compareCniVersions } from './cniVersions.js';
-import { execDelegate } from './delegatePlugin.js';
+import { delegateVersions, execDelegate } from './delegatePlugin.js';
 
 /**
  * GC (CNI 1.1): every attachment this plugin recorded on the network that the runtime does not
  * list in `cni.dev/valid-attachments` is deleted as a DEL would (veth, address, CniDeleted).
  * IPAM gets GC too when it speaks 1.1.0; an older one (Debian's host-local) had its DEL per
- * stale attachment instead. Failures are collected, the rest continues, and the first is reported.
+ * stale attachment instead (see execIpam). A failure does not stop the others; all are reported.
  */
 export async function cmdGc(call: CniCall): Promise<undefined> {
   const { conf, env } = call;
@@ -19,16 +19,15 @@ export async function cmdGc(call: CniCall): Promise<undefined> {
       `GC needs cniVersion 1.1.0; the configuration says ${conf.cniVersion}`,
     );
   }
-  const ipamVersions = await supportedVersions(conf.ipam.type, call);
-  const ipamGc = ipamVersions.includes('1.1.0');
-  // An IPAM plugin without GC gets a DEL per stale attachment, in the newest version it speaks.
-  const delStdin = ipamGc ? call.stdin : downgraded(call.stdin, ipamVersions, conf.cniVersion);
+  const ipamGc = (await delegateVersions(conf.ipam.type, conf.cniVersion, env.raw, env.path)).includes(
+    '1.1.0',
+  );
   const valid = new Set((conf.validAttachments ?? []).map((a) => `${a.containerID}/${a.ifname}`));
   const problems: string[] = [];
   for (const record of new AttachmentStore(conf.dataDir, conf.name).list()) {
     if (valid.has(`${record.containerId}/${record.ifName}`)) continue;
     try {
-      await deleteAttachment(conf, delStdin, call.now, {
+      await deleteAttachment(conf, call.stdin, call.now, {
         containerId: record.containerId,
         ifName: record.ifName,
         netns: record.netns,
@@ -53,31 +52,4 @@ export async function cmdGc(call: CniCall): Promise<undefined> {
   }
   if (problems.length > 0) throw new CniError(CNI_ERROR.internal, `GC: ${problems.join('; ')}`);
   return undefined;
-}
-
-/** The versions a plugin reports on VERSION ([] when it does not answer). */
-async function supportedVersions(type: string, call: CniCall): Promise<string[]> {
-  try {
-    const out = await execDelegate(
-      type,
-      'VERSION',
-      JSON.stringify({ cniVersion: call.conf.cniVersion }),
-      call.env.raw,
-      call.env.path,
-    );
-    return (JSON.parse(out) as { supportedVersions?: string[] }).supportedVersions ?? [];
-  } catch {
-    return [];
-  }
-}
-
-/** The configuration with `cniVersion` lowered to the newest of `versions` not above `max`, GC fields dropped. */
-function downgraded(stdin: string, versions: readonly string[], max: string): string {
-  const best = versions
-    .filter((v) => compareCniVersions(v, max) <= 0)
-    .sort(compareCniVersions)
-    .at(-1);
-  const conf = JSON.parse(stdin) as Record<string, unknown>;
-  delete conf['cni.dev/valid-attachments'];
-  return JSON.stringify({ ...conf, cniVersion: best ?? conf.cniVersion });
 }

@@ -80,3 +80,43 @@ function delegateError(
   const how = outcome.signal ? `was killed by ${outcome.signal}` : `exited with ${outcome.code}`;
   return new CniError(CNI_ERROR.internal, `${type} ${command} ${how}: ${stdout.trim() || 'no output'}`);
 }
+
+/** The versions a plugin reports on VERSION ([] when it does not answer). */
+export async function delegateVersions(
+  type: string,
+  cniVersion: string,
+  env: NodeJS.ProcessEnv,
+  path: readonly string[],
+): Promise<string[]> {
+  try {
+    const out = await execDelegate(type, 'VERSION', JSON.stringify({ cniVersion }), env, path, 10_000);
+    return (JSON.parse(out) as { supportedVersions?: string[] }).supportedVersions ?? [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * execDelegate for the IPAM plugin, with one concession to plugins a spec version behind: when
+ * IPAM refuses a 1.1.0 configuration as an incompatible version (Debian 12's host-local stops at
+ * 1.0.0), the call is repeated once at 1.0.0, which has the same result format, without the
+ * 1.1-only GC field. Any other failure is IPAM's, as it reported it.
+ */
+export async function execIpam(
+  type: string,
+  command: CniCommand,
+  stdin: string,
+  env: NodeJS.ProcessEnv,
+  path: readonly string[],
+): Promise<string> {
+  try {
+    return await execDelegate(type, command, stdin, env, path);
+  } catch (error) {
+    if (!(error instanceof CniError) || error.code !== CNI_ERROR.incompatibleVersion) throw error;
+    const conf = JSON.parse(stdin) as Record<string, unknown>;
+    if (conf.cniVersion !== '1.1.0') throw error;
+    if (!(await delegateVersions(type, '1.0.0', env, path)).includes('1.0.0')) throw error;
+    delete conf['cni.dev/valid-attachments'];
+    return execDelegate(type, command, JSON.stringify({ ...conf, cniVersion: '1.0.0' }), env, path);
+  }
+}
