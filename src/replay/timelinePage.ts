@@ -129,7 +129,9 @@ const chart = new Chart(document.getElementById('timeline'), {
         min: -0.5,
         max: DATA.lanes.length - 0.5,
         reverse: true,
-        ticks: { stepSize: 1, callback: (v) => DATA.lanes[v] ?? '' },
+        // One tick per lane, at its integer (the half-lane margins would otherwise get the ticks).
+        afterBuildTicks: (axis) => { axis.ticks = DATA.lanes.map((_, i) => ({ value: i })); },
+        ticks: { callback: (v) => DATA.lanes[v] ?? '' },
       },
     },
     plugins: {
