@@ -19,7 +19,8 @@ set -euo pipefail
 # a (long) build runs cannot change what the running build does.
 main() {
   version="${CAIRN_KUBE_VERSION:-v1.33.13}"
-  cache="${CAIRN_CACHE:-$HOME/.cache/cairn}"
+  # As Node's os.homedir(): $HOME, else the passwd entry (the harness looks in the same place).
+  cache="${CAIRN_CACHE:-${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.cache/cairn}"
   out="$cache/kube/$version"
   # The kubectl on the machine may be at most one minor version away from the apiserver.
   min_kubectl_minor=$(($(echo "$version" | cut -d. -f2) - 1))
