@@ -52,12 +52,16 @@ describe.skipIf(cnitool.skip !== undefined)(
       };
       writeFileSync(join(netconfPath, '10-cairn.conflist'), JSON.stringify(conflist, null, 2));
     });
+    /** A DEL for every add, run even when a test failed half-way (bandwidth's ifb, libcni's cache). */
+    const undo: (() => Promise<unknown>)[] = [];
     afterAll(async () => {
+      for (const del of undo.reverse()) await del().catch(() => undefined);
       await h?.cleanup();
     });
 
-    const tool = (command: string, netns: string) =>
-      run(cnitool.path!, [command, h.network, netns], {
+    const tool = (command: string, netns: string) => {
+      if (command === 'add') undo.push(() => tool('del', netns));
+      return run(cnitool.path!, [command, h.network, netns], {
         env: {
           PATH: process.env.PATH ?? '',
           NETCONFPATH: netconfPath,
@@ -66,6 +70,7 @@ describe.skipIf(cnitool.skip !== undefined)(
         },
         encoding: 'utf8',
       });
+    };
 
     it('add, check, del, del again', async () => {
       const netns = h.netns();
@@ -120,8 +125,9 @@ describe.skipIf(cnitool.skip !== undefined)(
 
       const netns = h.netns();
       const id = h.adopt(cnitoolContainerId(netns));
-      const docsTool = (command: string) =>
-        run(cnitool.path!, [command, conflist.name, netns], {
+      const docsTool = (command: string) => {
+        if (command === 'add') undo.push(() => docsTool('del'));
+        return run(cnitool.path!, [command, conflist.name, netns], {
           env: {
             PATH: process.env.PATH ?? '',
             NETCONFPATH: netconfPath,
@@ -130,6 +136,7 @@ describe.skipIf(cnitool.skip !== undefined)(
           },
           encoding: 'utf8',
         });
+      };
       const result = JSON.parse((await docsTool('add')).stdout) as { interfaces: { name: string }[] };
       expect(result.interfaces.map((i) => i.name)).toContain(hostIfName(id, 'eth0'));
       await docsTool('check');
