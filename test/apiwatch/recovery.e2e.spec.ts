@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Apiwatch } from '../../src/apiwatch/apiwatch.js';
 import { upsertEvent } from '../../src/apiwatch/objectEvents.js';
@@ -118,8 +119,14 @@ describe.skipIf(missing)('apiwatch recovers from 410 Gone and from an apiserver 
     await apiwatch.stop();
   }, 60_000);
 
-  it('follows the apiserver through a restart by itself', async () => {
-    const apiwatch = await f.apiwatch();
+  it('follows the apiserver through a restart by itself, backing off between attempts', async () => {
+    // The injected delay records what the informer asked to wait (and waits a little, for real).
+    const delays: number[] = [];
+    const delay = (ms: number, signal: AbortSignal) => {
+      delays.push(ms);
+      return sleep(Math.min(ms, 100), undefined, { signal });
+    };
+    const apiwatch = await f.apiwatch({ kinds: ['Service'], delay, backoff: { initialMs: 40, maxMs: 640 } });
     await apiwatch.synced();
     const before = await f.writer.create(SERVICES, service('before-restart'));
     await f.collector.waitForIds([eventIdOf('Service', before)]);
@@ -134,6 +141,14 @@ describe.skipIf(missing)('apiwatch recovers from 410 Gone and from an apiserver 
 
     const stats = apiwatch.stats().Service;
     expect(stats.errors + stats.gone, 'the informer saw the apiserver go away').toBeGreaterThan(errorsBefore);
+    // While it was down: one wait per failed attempt, each within its doubling ceiling (full jitter
+    // above half of it), capped at maxMs.
+    expect(delays.length).toBeGreaterThan(0);
+    delays.forEach((ms, attempt) => {
+      const ceiling = Math.min(640, 40 * 2 ** attempt);
+      expect(ms).toBeGreaterThanOrEqual(ceiling / 2);
+      expect(ms).toBeLessThanOrEqual(ceiling);
+    });
     for (const o of [before, afterRestart]) {
       const ids = f.collector.aboutUid(o.metadata.uid).map((e) => e.id);
       expect(new Set(ids).size).toBe(ids.length);
