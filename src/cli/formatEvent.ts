@@ -32,6 +32,11 @@ export function summarize(event: StoredEvent): string {
       return `${event.payload.node} ${event.payload.containerId.slice(0, 12)} ${event.payload.ifName} ${event.payload.ips.join(',')}`;
     case 'CniDeleted':
       return `${event.payload.node} ${event.payload.containerId.slice(0, 12)} ${event.payload.ifName}`;
+    case 'AuditRecorded': {
+      const p = event.payload;
+      const object = `${p.resource}${p.namespace ? ` ${p.namespace}/` : ' '}${p.name ?? ''}`;
+      return `${p.user} ${p.verb} ${object} -> ${p.responseCode}${p.resourceVersion ? ` rv ${p.resourceVersion}` : ''}`;
+    }
     case 'OperatorAnnotated':
       return `${event.payload.subject} ${event.payload.key}=${event.payload.value ?? '(removed)'} ${event.payload.reason}`;
     default:

@@ -179,6 +179,7 @@ describe.skipIf(skip)('node agent on the kernel maps', () => {
           `--pin-root=${pinRoot}`,
           `--cgroup=${cgroup}`,
           '--metrics-port=0',
+          '--no-cni',
           `--prefix=${prefix}`,
           '--etcd-endpoints',
           ...endpoints,

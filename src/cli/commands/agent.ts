@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { DEFAULT_PIN_ROOT } from '../../datapath/paths.js';
 import { EtcdAppliedPositionStore } from '../../nodeagent/appliedPositionStore.js';
 import { CGROUP2_ROOT } from '../../nodeagent/cgroup.js';
+import { DEFAULT_AGENT_SOCKET } from '../../nodeagent/cni/netConf.js';
+import { startCniAgentSide } from '../../nodeagent/cni/startCniAgentSide.js';
 import { KernelMapBackend } from '../../nodeagent/kernelMapBackend.js';
 import { serveMetrics } from '../../nodeagent/metricsServer.js';
 import { NodeAgent } from '../../nodeagent/nodeAgent.js';
@@ -16,6 +18,8 @@ interface AgentOptions extends EtcdCliOptions {
   metricsPort: string;
   driftCheckSeconds: string;
   maglevTableSize?: string;
+  cniSocket: string;
+  cni: boolean;
 }
 
 /** `cairn agent`: the node agent of this node, against the cluster's log. */
@@ -30,7 +34,13 @@ export function registerAgent(program: Command): void {
       .option('--no-attach', 'do not attach the socket load-balancing programs')
       .option('--metrics-port <port>', 'Prometheus metrics on 127.0.0.1:<port>/metrics (0: off)', '9464')
       .option('--drift-check-seconds <s>', 'period of the full comparison that repairs drift', '60')
-      .option('--maglev-table-size <m>', 'Maglev table size (a prime)'),
+      .option('--maglev-table-size <m>', 'Maglev table size (a prime)')
+      .option(
+        '--cni-socket <path>',
+        "where the CNI plugin posts its events (the conflist's agentSocket)",
+        DEFAULT_AGENT_SOCKET,
+      )
+      .option('--no-cni', "neither take the CNI plugin's events nor attach policy programs to pod veths"),
   ).action(async (options: AgentOptions) => {
     const opened = await openLog(options, false);
     const backend = KernelMapBackend.open({
@@ -38,6 +48,16 @@ export function registerAgent(program: Command): void {
       ...(options.attach ? { cgroupPath: options.cgroup } : {}),
       ...(options.maglevTableSize ? { maglevTableSize: Number(options.maglevTableSize) } : {}),
     });
+    const onError = (error: unknown) => logger.warn({ err: error }, 'agent error (retrying)');
+    // The CNI plugin's side on the node: its event socket, and the policy programs on pod veths.
+    const cni = options.cni
+      ? await startCniAgentSide({
+          log: opened.log,
+          pinRoot: options.pinRoot,
+          socketPath: options.cniSocket,
+          onError,
+        })
+      : undefined;
     const agent = new NodeAgent({
       node: options.node,
       log: opened.log,
@@ -47,7 +67,8 @@ export function registerAgent(program: Command): void {
       ...(options.maglevTableSize
         ? { projectionOptions: { maglevTableSize: Number(options.maglevTableSize) } }
         : {}),
-      onError: (error) => logger.warn({ err: error }, 'agent error (retrying)'),
+      onError,
+      ...(cni ? { onEndpoints: cni.onEndpoints } : {}),
     });
     const metricsPort = Number(options.metricsPort);
     const metrics = metricsPort > 0 ? await serveMetrics(metricsPort) : undefined;
@@ -67,6 +88,7 @@ export function registerAgent(program: Command): void {
       process.once('SIGTERM', resolve);
     });
     await agent.stop();
+    await cni?.close();
     await backend.close();
     metrics?.close();
     await opened.close();

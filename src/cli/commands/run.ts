@@ -13,13 +13,16 @@ import { KernelMapBackend } from '../../nodeagent/kernelMapBackend.js';
 import { NodeAgent } from '../../nodeagent/nodeAgent.js';
 import { packageRoot } from '../../paths.js';
 import { eventsFromManifests } from '../../samples/manifests.js';
-import { startDemoBackends } from '../demo/demoBackends.js';
+import { DEMO_POD_PREFIX, startDemoPods } from '../demo/demoPods.js';
 import { type EtcdCliOptions, logger, openLog, withEtcdOptions } from '../etcdOptions.js';
 import { formatEventJson, formatEventLine } from '../formatEvent.js';
 import { formatMaps, type MapsView } from '../formatMaps.js';
+import { feedCluster } from './feedCluster.js';
 
 interface RunOptions extends EtcdCliOptions {
   manifests?: string[];
+  kubeconfig?: string;
+  kube: boolean;
   cluster: string;
   node: string;
   datapath: boolean;
@@ -32,9 +35,10 @@ interface RunOptions extends EtcdCliOptions {
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
 /**
- * `cairn run`: the whole local pipeline. etcd (embedded unless --etcd-endpoints), the log, the
- * manifests turned into the events apiwatch would write, this node's projection and agent on
- * the real BPF maps, and a request to each Service's ClusterIP through the socket load balancer.
+ * `cairn run`: the whole local pipeline. etcd (embedded unless --etcd-endpoints), the log, a
+ * local kube-apiserver with apiwatch following it and the manifests applied with kubectl (or a
+ * real cluster with --kubeconfig), this node's projection and agent on the real BPF maps, and a
+ * request to each Service's ClusterIP through the socket load balancer.
  */
 export function registerRun(program: Command): void {
   withEtcdOptions(
@@ -45,10 +49,15 @@ export function registerRun(program: Command): void {
         '--manifests <files...>',
         'Kubernetes manifests to append as events (default: examples/demo/web.yaml)',
       )
+      .option('--kubeconfig <file>', 'follow this cluster with apiwatch instead of starting a local one')
+      .option('--no-kube', 'no local kube-apiserver: append the manifests as the events apiwatch would write')
       .option('--cluster <name>', 'cluster name recorded in the events', 'local')
       .option('--node <name>', "this node's name", hostname())
       .option('--no-datapath', 'only the log: no BPF (for machines without root)')
-      .option('--no-backends', 'do not start the demo backend servers on 127.0.0.x')
+      .option(
+        '--no-backends',
+        `do not serve the demo endpoints (${DEMO_POD_PREFIX}x) from a network namespace`,
+      )
       .option('--once', 'show everything once and exit instead of following the log', false)
       .option('--keep', 'leave the pinned maps, links and cgroup in place on exit', false)
       .addOption(
@@ -65,11 +74,18 @@ export function registerRun(program: Command): void {
     try {
       const manifests = options.manifests ?? [join(packageRoot(), 'examples', 'demo', 'web.yaml')];
       const events = await eventsFromManifests(manifests, options.cluster);
-      const results = await log.append(events);
-      logger.info(
-        { manifests, events: results.length, written: results.filter((r) => r.written).length },
-        'appended the manifests as events',
-      );
+      const feed = await feedCluster({
+        log,
+        cluster: options.cluster,
+        etcdEndpoints: opened.endpoints,
+        manifests,
+        manifestEvents: events,
+        kube: options.kube,
+        logger,
+        print,
+        ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+      });
+      cleanups.push(() => feed.stop());
       print('# the log');
       for await (const event of log.read()) print(format(event));
 
@@ -78,8 +94,8 @@ export function registerRun(program: Command): void {
           throw new Error('the datapath needs root (BPF maps, cgroups): run as root, or pass --no-datapath');
         }
         if (options.backends) {
-          const backends = await startDemoBackends(loopbackEndpoints(events));
-          cleanups.push(() => backends.close());
+          const pods = await startDemoPods(demoEndpoints(events));
+          cleanups.push(() => pods.close());
         }
         const cgroup = ensureCgroup(`cairn-run-${process.pid}`);
         const pinRoot = join(BPFFS_ROOT, `cairn-run-${process.pid}`);
@@ -139,8 +155,8 @@ export function registerRun(program: Command): void {
   });
 }
 
-/** Endpoint addresses on loopback, with the slice port: the demo serves them itself. */
-function loopbackEndpoints(events: readonly AnyEvent[]) {
+/** Endpoint addresses in the demo's pod network, with the slice port: the demo serves them itself. */
+function demoEndpoints(events: readonly AnyEvent[]) {
   const out: { address: string; port: number; name: string }[] = [];
   for (const event of events) {
     if (event.type !== 'EndpointSliceUpserted') continue;
@@ -148,7 +164,7 @@ function loopbackEndpoints(events: readonly AnyEvent[]) {
     if (!port) continue;
     for (const endpoint of event.payload.endpoints) {
       for (const address of endpoint.addresses) {
-        if (address.startsWith('127.'))
+        if (address.startsWith(DEMO_POD_PREFIX))
           out.push({ address, port, name: endpoint.targetRef?.name ?? address });
       }
     }
