@@ -86,10 +86,13 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
       apiwatch,
       kubeconfigPath: apiserver.kubeconfigPath,
       async stop() {
-        await apiwatch.stop();
-        await apiserver.stop();
-        await audit.stop();
-        if (ownsDir) await rm(dir, { recursive: true, force: true });
+        try {
+          await apiwatch.stop();
+          await apiserver.stop();
+          await audit.stop();
+        } finally {
+          if (ownsDir) await rm(dir, { recursive: true, force: true });
+        }
       },
     };
   } catch (error) {
