@@ -8,7 +8,7 @@ import { decodeState, encodeState } from './stateCodec.js';
 import { NODE_STATE_TYPES } from './stateTypes.js';
 
 const MAGIC = Buffer.from('CAIRNPSNAP1\n');
-const FORMAT = 2;
+const FORMAT = 3;
 
 /** What a projection snapshot says about itself, readable without decoding the state. */
 export interface SnapshotHeader {

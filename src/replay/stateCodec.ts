@@ -43,6 +43,14 @@ export class StateCodecError extends Error {
 export function encodeState(state: unknown, types: StateTypes): Buffer {
   const classNames = new Map<unknown, string>(types.classes.map((c) => [c.prototype, c.name]));
   const memo = new Map<object, unknown>();
+  // Mirrors that need work on restore (a class to give back, a function slot to refill): listed,
+  // so decoding touches only them instead of walking the whole graph.
+  const fixups = new Set<object>();
+  const child = (parent: object, value: unknown): unknown => {
+    const m = mirror(value);
+    if (typeof value === 'function') fixups.add(parent);
+    return m;
+  };
   const mirror = (value: unknown): unknown => {
     if (typeof value === 'function') {
       const done = memo.get(value);
@@ -63,19 +71,23 @@ export function encodeState(state: unknown, types: StateTypes): Buffer {
     if (Array.isArray(value)) {
       const out: unknown[] = new Array(value.length);
       memo.set(value, out);
-      for (let i = 0; i < value.length; i++) out[i] = mirror(value[i]);
+      for (let i = 0; i < value.length; i++) out[i] = child(out, value[i]);
       return out;
     }
     if (value instanceof Map) {
       const out = new Map();
       memo.set(value, out);
-      for (const [k, v] of value) out.set(mirror(k), mirror(v));
+      for (const [k, v] of value) {
+        if (typeof k === 'function')
+          throw new StateCodecError('cannot snapshot a function used as a Map key');
+        out.set(mirror(k), child(out, v));
+      }
       return out;
     }
     if (value instanceof Set) {
       const out = new Set();
       memo.set(value, out);
-      for (const v of value) out.add(mirror(v));
+      for (const v of value) out.add(child(out, v));
       return out;
     }
     if (ArrayBuffer.isView(value) || value instanceof Date) return value;
@@ -88,20 +100,21 @@ export function encodeState(state: unknown, types: StateTypes): Buffer {
           `cannot snapshot an instance of ${proto?.constructor?.name ?? 'an unknown class'}: not a registered state class`,
         );
       out[CLASS] = name;
+      fixups.add(out);
     }
     memo.set(value, out);
-    for (const key of Object.keys(value)) out[key] = mirror((value as Obj)[key]);
+    for (const key of Object.keys(value)) out[key] = child(out, (value as Obj)[key]);
     return out;
   };
-  return v8.serialize(mirror(state));
+  const root = mirror(state);
+  return v8.serialize({ root, fixups: [...fixups] });
 }
 
-/** The inverse of `encodeState`, with the same types. */
+/** The inverse of `encodeState`, with the same types. Only the listed fix-ups are visited. */
 export function decodeState(bytes: Uint8Array, types: StateTypes): unknown {
   const classes = new Map<string, object>(types.classes.map((c) => [c.name, c.prototype as object]));
   const kinds = new Map(types.functions.map((k) => [k.name, k]));
-  const root = v8.deserialize(bytes);
-  const seen = new Set<object>();
+  const { root, fixups } = v8.deserialize(bytes) as { root: unknown; fixups: object[] };
   const revived = new Map<object, unknown>();
   const isFn = (v: unknown): v is Obj => typeof v === 'object' && v !== null && FN in v;
   const revive = (marker: Obj): unknown => {
@@ -110,61 +123,31 @@ export function decodeState(bytes: Uint8Array, types: StateTypes): unknown {
       const kind = kinds.get(marker[FN] as string);
       if (kind === undefined)
         throw new StateCodecError(`snapshot holds an unknown function kind ${marker[FN]}`);
-      visit(marker[SOURCE]);
       fn = kind.revive(marker[SOURCE]);
       revived.set(marker, fn);
     }
     return fn;
   };
-  const fix = (v: unknown): unknown => {
-    if (isFn(v)) return revive(v);
-    visit(v);
-    return v;
-  };
-  const visit = (value: unknown): void => {
-    if (typeof value !== 'object' || value === null || seen.has(value)) return;
-    seen.add(value);
+  for (const value of fixups) {
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const v = value[i];
-        if (typeof v === 'object' && v !== null) value[i] = fix(v);
-      }
-      return;
-    }
-    if (value instanceof Map) {
-      for (const [k, v] of value) {
-        if (isFn(k)) throw new StateCodecError('snapshot holds a function as a Map key');
-        visit(k);
-        if (typeof v === 'object' && v !== null) {
-          const f = fix(v);
-          if (f !== v) value.set(k, f);
-        }
-      }
-      return;
-    }
-    if (value instanceof Set) {
+      for (let i = 0; i < value.length; i++) if (isFn(value[i])) value[i] = revive(value[i]);
+    } else if (value instanceof Map) {
+      for (const [k, v] of value) if (isFn(v)) value.set(k, revive(v));
+    } else if (value instanceof Set) {
       const items = [...value];
-      if (items.some(isFn)) {
-        value.clear();
-        for (const v of items) value.add(fix(v));
-      } else for (const v of items) visit(v);
-      return;
+      value.clear();
+      for (const v of items) value.add(isFn(v) ? revive(v) : v);
+    } else {
+      const obj = value as Obj;
+      for (const key of Object.keys(obj)) if (isFn(obj[key])) obj[key] = revive(obj[key] as Obj);
+      const className = obj[CLASS];
+      if (typeof className === 'string') {
+        const proto = classes.get(className);
+        if (proto === undefined) throw new StateCodecError(`snapshot holds an unknown class ${className}`);
+        delete obj[CLASS];
+        Object.setPrototypeOf(obj, proto);
+      }
     }
-    if (ArrayBuffer.isView(value) || value instanceof Date) return;
-    const obj = value as Obj;
-    for (const key of Object.keys(obj)) {
-      const v = obj[key];
-      if (typeof v === 'object' && v !== null) obj[key] = fix(v);
-    }
-    const className = obj[CLASS];
-    if (typeof className === 'string') {
-      const proto = classes.get(className);
-      if (proto === undefined) throw new StateCodecError(`snapshot holds an unknown class ${className}`);
-      delete obj[CLASS];
-      Object.setPrototypeOf(obj, proto);
-    }
-  };
-  if (isFn(root)) return revive(root);
-  visit(root);
-  return root;
+  }
+  return isFn(root) ? revive(root) : root;
 }
