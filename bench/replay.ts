@@ -235,10 +235,13 @@ async function main() {
     const fromFile = fileHistory(file, join(dir, 'snapshots'));
     const fromEtcd = logHistory(log, 'etcd');
     const baseline: Record<string, unknown> = {};
-    for (const [name, history] of [
-      ['file', fromFile],
-      ['etcd', fromEtcd],
-    ] as const) {
+    const baselineSources = values['no-baseline']
+      ? []
+      : ([
+          ['file', fromFile],
+          ['etcd', fromEtcd],
+        ] as const);
+    for (const [name, history] of baselineSources) {
       t = performance.now();
       const r = await replayTo(history, NODE, head, {
         useSnapshots: false,
