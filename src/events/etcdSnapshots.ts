@@ -54,13 +54,18 @@ export async function loadEtcdSnapshot(
   const position = BigInt(`0x${kv.key.toString().slice(metaPrefix.length)}`);
   const manifest = JSON.parse(kv.value.toString()) as Manifest;
   const prefix = snapshotDataPrefix(name, position);
-  const chunks = await etcd.getAll().prefix(prefix).sort('Key', 'Ascend').exec();
-  const data = Buffer.concat(chunks.kvs.map((c) => c.value));
+  // One chunk per request: a range over every chunk could exceed gRPC's 4 MiB response limit.
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < manifest.chunks; i++) {
+    const chunk = await etcd.get(`${prefix}${i.toString(16).padStart(8, '0')}`).buffer();
+    if (chunk === null)
+      throw new Error(`snapshot ${name}@${position} is damaged: chunk ${i}/${manifest.chunks} missing`);
+    chunks.push(chunk);
+  }
+  const data = Buffer.concat(chunks);
   const sha256 = createHash('sha256').update(data).digest('hex');
-  if (chunks.kvs.length !== manifest.chunks || sha256 !== manifest.sha256) {
-    throw new Error(
-      `snapshot ${name}@${position} is damaged: ${chunks.kvs.length}/${manifest.chunks} chunks, sha256 mismatch`,
-    );
+  if (sha256 !== manifest.sha256) {
+    throw new Error(`snapshot ${name}@${position} is damaged: sha256 mismatch`);
   }
   return { position, state: new Uint8Array(data) };
 }
