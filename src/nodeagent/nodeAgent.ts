@@ -10,6 +10,7 @@ import { nodeProjection } from '../projections/nodeFolds.js';
 import type { NodeProjection } from '../projections/nodeProjection.js';
 import type { ProjectionOptions } from '../projections/projectionOptions.js';
 import { projectNode } from '../projections/streams/projectNode.js';
+import { decodeProjection, projectionSnapshotName } from '../replay/projectionSnapshot.js';
 import { agentMetrics } from './agentMetrics.js';
 import type { AppliedPositionStore } from './appliedPositionStore.js';
 import { AgentCrashed } from './faultyMapBackend.js';
@@ -30,6 +31,8 @@ export interface NodeAgentOptions {
   /** Period of the full comparison with the maps that repairs drift, ms (0: never). */
   readonly driftCheckMs?: number;
   readonly positions?: AppliedPositionStore;
+  /** Start from the node's latest projection snapshot in the log's snapshot store (default true). */
+  readonly snapshots?: boolean;
   readonly onError?: (error: unknown) => void;
   /**
    * Called once the maps reflect a batch, with its changes to the `endpoints` map (the local
@@ -49,6 +52,8 @@ export interface StartReport {
   readonly events: number;
   readonly writes: number;
   readonly millis: number;
+  /** The snapshot position the projection was restored from, when one was used. */
+  readonly fromSnapshot?: Position;
 }
 
 const DEFAULT_RETRY: BackoffPolicy = { attempts: Number.POSITIVE_INFINITY, initialMs: 20, maxMs: 2_000 };
@@ -100,15 +105,13 @@ export class NodeAgent {
   /** Reads the maps back, folds the log to its head, writes the difference, then follows the log. */
   async start(): Promise<StartReport> {
     const started = performance.now();
-    const { log, node } = this.options;
+    const { log } = this.options;
     await this.reconciler.loadActual();
-    const projection = (
-      this.options.projection ?? ((n) => nodeProjection(n, this.options.projectionOptions))
-    )(node);
-    this.projection = projection;
     const head = await log.head();
+    const { projection, from, snapshot } = await this.startingProjection(head);
+    this.projection = projection;
     let events = 0;
-    for await (const event of log.read(await log.firstPosition(), head)) {
+    for await (const event of log.read(from, head)) {
       projection.apply(event);
       events++;
     }
@@ -131,7 +134,37 @@ export class NodeAgent {
       events,
       writes: this.writes - writesBefore,
       millis: performance.now() - started,
+      ...(snapshot !== undefined ? { fromSnapshot: snapshot } : {}),
     };
+  }
+
+  /**
+   * The projection to start from: the node's latest projection snapshot at or before the head
+   * when there is a usable one (written by the same projection code, for this node and options),
+   * so a restart folds only the events after it; otherwise an empty projection and the whole log.
+   */
+  private async startingProjection(
+    head: Position,
+  ): Promise<{ projection: NodeProjection; from: Position; snapshot?: Position }> {
+    const { log, node } = this.options;
+    const options = this.options.projectionOptions ?? {};
+    const first = await log.firstPosition();
+    if (this.options.projection) return { projection: this.options.projection(node), from: first };
+    if (this.options.snapshots !== false) {
+      try {
+        const saved = await log.loadSnapshot(projectionSnapshotName(node), head);
+        if (saved && saved.position + 1n >= first) {
+          const restored = decodeProjection(saved.state, node, options);
+          if (typeof restored !== 'string') {
+            return { projection: restored, from: saved.position + 1n, snapshot: saved.position };
+          }
+          this.options.onError?.(new Error(`projection snapshot at ${saved.position} not used: ${restored}`));
+        }
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+    }
+    return { projection: nodeProjection(node, options), from: first };
   }
 
   /** Resolves once the maps reflect the log up to `position`. */

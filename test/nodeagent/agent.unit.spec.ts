@@ -91,3 +91,50 @@ describe('node agent reporting', () => {
     }
   });
 });
+
+describe('node agent start-up from a projection snapshot', () => {
+  it('restores the projection at the snapshot and folds only the events after it, to the same maps', async () => {
+    const { nodeProjection } = await import('../../src/projections/nodeFolds.js');
+    const { encodeProjection, projectionSnapshotName } = await import(
+      '../../src/replay/projectionSnapshot.js'
+    );
+    const { endpointSliceUpserted, serviceUpserted } = await import('../../src/samples/sampleEvents.js');
+    const { desiredToDeltas } = await import('../../src/maps/keys.js');
+    const log = new MemoryEventLog();
+    const first = Array.from({ length: 30 }, (_, i) => [
+      serviceUpserted('ns', `s${i}`, `10.96.1.${i}`, 80),
+      endpointSliceUpserted('ns', `s${i}`, [`10.1.0.${i}`, `10.2.0.${i}`], 8080),
+    ]).flat();
+    await log.append(first);
+    const projection = nodeProjection('node-1');
+    for await (const event of log.read()) projection.apply(event);
+    await log.saveSnapshot(
+      projectionSnapshotName('node-1'),
+      projection.position,
+      encodeProjection(projection),
+    );
+    await log.append([
+      endpointSliceUpserted('ns', 's3', ['10.3.0.3'], 8080, '2'),
+      serviceUpserted('ns', 'late', '10.96.2.1', 81),
+    ]);
+
+    const kernel = new MemoryMapBackend();
+    const agent = new NodeAgent({ node: 'node-1', log, backend: kernel });
+    const report = await agent.start();
+    await agent.stop();
+    expect(report.fromSnapshot).toBe(60n);
+    expect(report.events).toBe(2);
+
+    const full = nodeProjection('node-1');
+    for await (const event of log.read()) full.apply(event);
+    expect(desiredToDeltas(kernel.maps)).toEqual(desiredToDeltas(full.desired()));
+
+    // Without snapshots the agent folds the whole log, to the same maps, and writes nothing.
+    const again = new NodeAgent({ node: 'node-1', log, backend: kernel, snapshots: false });
+    const second = await again.start();
+    await again.stop();
+    expect(second.fromSnapshot).toBeUndefined();
+    expect(second.events).toBe(62);
+    expect(second.writes).toBe(0);
+  });
+});
