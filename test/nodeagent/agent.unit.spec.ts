@@ -1,14 +1,20 @@
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MemoryEventLog } from '../../src/events/memoryEventLog.js';
-import { emptyDesiredMaps } from '../../src/maps/keys.js';
+import { desiredToDeltas, emptyDesiredMaps } from '../../src/maps/keys.js';
 import { MemoryAppliedPositionStore } from '../../src/nodeagent/appliedPositionStore.js';
 import { FaultyMapBackend } from '../../src/nodeagent/faultyMapBackend.js';
 import { MemoryMapBackend } from '../../src/nodeagent/memoryMapBackend.js';
 import { serveMetrics } from '../../src/nodeagent/metricsServer.js';
 import { NodeAgent } from '../../src/nodeagent/nodeAgent.js';
 import { Reconciler } from '../../src/nodeagent/reconciler.js';
-import { sampleClusterEvents } from '../../src/samples/sampleEvents.js';
+import { nodeProjection } from '../../src/projections/nodeFolds.js';
+import { encodeProjection, projectionSnapshotName } from '../../src/replay/projectionSnapshot.js';
+import {
+  endpointSliceUpserted,
+  sampleClusterEvents,
+  serviceUpserted,
+} from '../../src/samples/sampleEvents.js';
 
 const backendEntry = (id: number) => ({
   map: 'backends' as const,
@@ -94,12 +100,6 @@ describe('node agent reporting', () => {
 
 describe('node agent start-up from a projection snapshot', () => {
   it('restores the projection at the snapshot and folds only the events after it, to the same maps', async () => {
-    const { nodeProjection } = await import('../../src/projections/nodeFolds.js');
-    const { encodeProjection, projectionSnapshotName } = await import(
-      '../../src/replay/projectionSnapshot.js'
-    );
-    const { endpointSliceUpserted, serviceUpserted } = await import('../../src/samples/sampleEvents.js');
-    const { desiredToDeltas } = await import('../../src/maps/keys.js');
     const log = new MemoryEventLog();
     const first = Array.from({ length: 30 }, (_, i) => [
       serviceUpserted('ns', `s${i}`, `10.96.1.${i}`, 80),
