@@ -1,7 +1,5 @@
 import type { Position, StoredEvent } from '../events/envelope.js';
-import { EtcdEventLog } from '../events/etcdEventLog.js';
 import type { EventLog, Snapshot } from '../events/eventLog.js';
-import { loadEtcdSnapshotChunked } from './etcdSnapshotLoad.js';
 
 /** Where projection snapshots are kept: the log's own store, or a directory beside an exported file. */
 export interface SnapshotStore {
@@ -31,10 +29,7 @@ export function logHistory(log: EventLog, where = 'log'): History {
     first: () => log.firstPosition(),
     snapshots: {
       save: (name, position, state) => log.saveSnapshot(name, position, state),
-      load: (name, atOrBefore) =>
-        log instanceof EtcdEventLog
-          ? loadEtcdSnapshotChunked(log.etcd, name, atOrBefore)
-          : log.loadSnapshot(name, atOrBefore),
+      load: (name, atOrBefore) => log.loadSnapshot(name, atOrBefore),
     },
     where,
   };
