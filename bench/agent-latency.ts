@@ -83,8 +83,8 @@ async function measure(n: number) {
 
     const open = () =>
       new CountingBackend(KernelMapBackend.open({ pinRoot, maglevTableSize, mapMaxEntries: mapSizes(n) }));
-    let backend = open();
-    let agent = new NodeAgent({
+    const backend = open();
+    const agent = new NodeAgent({
       node: 'bench',
       log,
       backend,
@@ -112,34 +112,30 @@ async function measure(n: number) {
     await agent.stop();
     await backend.close();
 
+    /** An agent process restarted on the same pinned maps: start, then stop. */
+    const restart = async () => {
+      const again = open();
+      const restarted = new NodeAgent({
+        node: 'bench',
+        log,
+        backend: again,
+        windowMs: 0,
+        projectionOptions: { maglevTableSize },
+      });
+      const report = await restarted.start();
+      await restarted.stop();
+      await again.close();
+      return report;
+    };
+
     // Restart with nothing changed.
-    backend = open();
-    agent = new NodeAgent({
-      node: 'bench',
-      log,
-      backend,
-      windowMs: 0,
-      projectionOptions: { maglevTableSize },
-    });
-    const unchanged = await agent.start();
-    await agent.stop();
-    await backend.close();
+    const unchanged = await restart();
 
     // 1% of the Services change while the agent is down, then it restarts.
     const onePercent: AnyEvent[] = [];
     for (let i = 0; i < n; i += 100) onePercent.push(slice(i, 100_000, backendsPerService));
     await log.append(onePercent);
-    backend = open();
-    agent = new NodeAgent({
-      node: 'bench',
-      log,
-      backend,
-      windowMs: 0,
-      projectionOptions: { maglevTableSize },
-    });
-    const changed = await agent.start();
-    await agent.stop();
-    await backend.close();
+    const changed = await restart();
 
     return {
       services: n,

@@ -74,6 +74,7 @@ export class NodeAgent {
   private readonly appendedAt = new Map<Position, number>();
   private readonly waiters: { position: Position; resolve: () => void }[] = [];
   private work: Promise<void> = Promise.resolve();
+  private reporting: Promise<void> = Promise.resolve();
   private stopped = false;
   private crashed: unknown;
   /** Map writes performed since this agent started. */
@@ -199,6 +200,7 @@ export class NodeAgent {
     this.subscription?.unsubscribe();
     if (this.driftTimer) clearInterval(this.driftTimer);
     await this.work.catch(() => undefined);
+    await this.reporting;
   }
 
   /**
@@ -304,8 +306,12 @@ export class NodeAgent {
         waiter.resolve();
       }
     }
-    await this.options.positions
-      ?.report({ node, position, appliedAtMs: now, lagEvents: Number(this.folded - position) })
+    // Reports go out in order but off the map-work path: the next batch never waits on etcd.
+    const positions = this.options.positions;
+    if (!positions) return;
+    const report = { node, position, appliedAtMs: now, lagEvents: Number(this.folded - position) };
+    this.reporting = this.reporting
+      .then(() => positions.report(report))
       .catch((error) => this.options.onError?.(error));
   }
 
