@@ -18,6 +18,7 @@ interface AgentOptions extends EtcdCliOptions {
   metricsPort: string;
   driftCheckSeconds: string;
   maglevTableSize?: string;
+  bpfLbMapMax?: string;
   cniSocket: string;
   cni: boolean;
 }
@@ -36,6 +37,10 @@ export function registerAgent(program: Command): void {
       .option('--drift-check-seconds <s>', 'period of the full comparison that repairs drift', '60')
       .option('--maglev-table-size <m>', 'Maglev table size (a prime)')
       .option(
+        '--bpf-lb-map-max <n>',
+        'capacity of the services, backends and rev-NAT maps (default 65536; a Service takes 1 + its backends in services)',
+      )
+      .option(
         '--cni-socket <path>',
         "where the CNI plugin posts its events (the conflist's agentSocket)",
         DEFAULT_AGENT_SOCKET,
@@ -47,6 +52,7 @@ export function registerAgent(program: Command): void {
       pinRoot: options.pinRoot,
       ...(options.attach ? { cgroupPath: options.cgroup } : {}),
       ...(options.maglevTableSize ? { maglevTableSize: Number(options.maglevTableSize) } : {}),
+      ...(options.bpfLbMapMax ? { mapMaxEntries: lbMapCapacities(options.bpfLbMapMax) } : {}),
     });
     const onError = (error: unknown) => logger.warn({ err: error }, 'agent error (retrying)');
     // The CNI plugin's side on the node: its event socket, and the policy programs on pod veths.
@@ -93,4 +99,15 @@ export function registerAgent(program: Command): void {
     metrics?.close();
     await opened.close();
   });
+}
+
+/** --bpf-lb-map-max: one capacity for the three load-balancing maps, as Cilium's flag of that name. */
+function lbMapCapacities(text: string) {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 2 ** 28) {
+    throw new RangeError(
+      `--bpf-lb-map-max must be an integer between 1 and ${2 ** 28}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return { services: n, backends: n, revNat: n };
 }
