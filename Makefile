@@ -1,5 +1,5 @@
 # The two commands of the README. Both run the idempotent set-up first.
-.PHONY: setup run test bench
+.PHONY: setup run test bench bench-programming
 setup:
 	@bash scripts/setup.sh
 
@@ -11,3 +11,7 @@ test: setup
 
 bench: setup
 	@npx --no-install tsx bench/log-throughput.ts
+
+# cairn beside kube-proxy (iptables, nftables): JSON, chart and the README's table (needs root).
+bench-programming: setup
+	@npx --no-install tsx bench/network-programming.ts $(ARGS)

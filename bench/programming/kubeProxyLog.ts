@@ -1,12 +1,14 @@
 /**
  * kube-proxy's own account of its syncs, from its klog lines at --v=2: a sync starts, it reloads
  * the ruleset (with the number of Service ports and endpoints it programs), and it completes.
+ * Each line names its IP family: kube-proxy runs one proxier per family the node supports.
  */
 
-export type KubeProxyLogEvent =
+export type KubeProxyLogEvent = { readonly ipFamily: string } & (
   | { readonly kind: 'syncStart'; readonly fullSync: boolean }
   | { readonly kind: 'reload'; readonly services: number; readonly endpoints: number }
-  | { readonly kind: 'syncComplete'; readonly elapsedMs: number };
+  | { readonly kind: 'syncComplete'; readonly elapsedMs: number }
+);
 
 const UNIT_MS: Record<string, number> = {
   h: 3_600_000,
@@ -29,14 +31,16 @@ const field = (line: string, name: string) => line.match(new RegExp(`\\b${name}=
 
 /** The sync event a kube-proxy log line reports, or null for any other line. */
 export function parseKubeProxyLine(line: string): KubeProxyLogEvent | null {
+  const ipFamily = field(line, 'ipFamily') ?? '';
   if (line.includes('"SyncProxyRules complete"')) {
-    return { kind: 'syncComplete', elapsedMs: goDurationMs(field(line, 'elapsed') ?? '') };
+    return { ipFamily, kind: 'syncComplete', elapsedMs: goDurationMs(field(line, 'elapsed') ?? '') };
   }
   if (/"Syncing (iptables|nftables) rules"/.test(line)) {
-    return { kind: 'syncStart', fullSync: field(line, 'fullSync') === 'true' };
+    return { ipFamily, kind: 'syncStart', fullSync: field(line, 'fullSync') === 'true' };
   }
   if (/"Reloading service (iptables|nftables) data"/.test(line)) {
     return {
+      ipFamily,
       kind: 'reload',
       services: Number(field(line, 'numServices')),
       endpoints: Number(field(line, 'numEndpoints')),

@@ -9,7 +9,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,6 +45,11 @@ export interface KubeProxyOptions {
   readonly dir: string;
   /** Pod network, for kube-proxy's masquerade rules. */
   readonly clusterCidr: string;
+  /**
+   * iptables mode: which of Debian's two iptables kube-proxy runs (as kube-proxy's image does
+   * with iptables-wrapper): `legacy` (x_tables), or `nft` (iptables-nft, Debian 12's default).
+   */
+  readonly iptablesBackend?: 'legacy' | 'nft';
 }
 
 interface SyncEnd {
@@ -65,11 +70,14 @@ export class KubeProxyProgrammer implements Programmer {
   #wake = new Set<() => void>();
   #children: ChildProcess[] = [];
   #proxy: ChildProcess | undefined;
+  /** iptables, iptables-nft or nftables: names its namespace and files. */
+  readonly #label: string;
 
   constructor(private readonly o: KubeProxyOptions) {
-    this.system = `kube-proxy ${o.mode}`;
-    this.netns = `cairn-bench-${o.mode}-${process.pid}`;
-    this.logFile = join(o.dir, `kube-proxy-${o.mode}.log`);
+    this.#label = o.mode === 'iptables' && o.iptablesBackend === 'nft' ? 'iptables-nft' : o.mode;
+    this.system = `kube-proxy ${this.#label}`;
+    this.netns = `cairn-bench-${this.#label}-${process.pid}`;
+    this.logFile = join(o.dir, `kube-proxy-${this.#label}.log`);
   }
 
   get pid(): number | undefined {
@@ -84,7 +92,7 @@ export class KubeProxyProgrammer implements Programmer {
     await run('ip', ['-n', netns, 'addr', 'add', `${nodeAddress(o.nodeIndex)}/24`, 'dev', 'node0']);
     await run('ip', ['-n', netns, 'link', 'set', 'node0', 'up']);
     await run('ip', ['-n', netns, 'link', 'set', 'node1', 'up']);
-    const socket = join(o.dir, `relay-${o.mode}.sock`);
+    const socket = join(o.dir, `relay-${this.#label}.sock`);
     rmSync(socket, { force: true });
     this.#spawn('socat', [`UNIX-LISTEN:${socket},fork,mode=600`, `TCP:127.0.0.1:${o.apiserverPort}`]);
     this.#spawn('ip', [
@@ -92,12 +100,13 @@ export class KubeProxyProgrammer implements Programmer {
       `TCP-LISTEN:${RELAY_PORT},bind=127.0.0.1,fork,reuseaddr`,
       `UNIX-CONNECT:${socket}`,
     ]);
-    const kubeconfig = join(o.dir, `kube-proxy-${o.mode}.kubeconfig`);
+    const kubeconfig = join(o.dir, `kube-proxy-${this.#label}.kubeconfig`);
     writeFileSync(
       kubeconfig,
       kubeconfigYaml('bench', `https://127.0.0.1:${RELAY_PORT}`, o.caFile, { token: o.token }),
       { mode: 0o600 },
     );
+    if (this.#legacy) linkLegacyIptables(this.#binDir);
     await sleep(200); // the relay's listeners
     return this.#launch(kubeconfig);
   }
@@ -113,7 +122,7 @@ export class KubeProxyProgrammer implements Programmer {
     await exited;
     this.#children = this.#children.filter((c) => c !== proxy);
     const seen = this.syncs.length;
-    const spawnedAt = this.#launch(join(this.o.dir, `kube-proxy-${this.o.mode}.kubeconfig`));
+    const spawnedAt = this.#launch(join(this.o.dir, `kube-proxy-${this.#label}.kubeconfig`));
     const readyAt = await this.waitConverged(size, deadlineAt, seen);
     return { readyMs: readyAt - spawnedAt, syncMs: this.syncs.at(-1)!.elapsedMs };
   }
@@ -176,12 +185,7 @@ export class KubeProxyProgrammer implements Programmer {
       port: PORT_NAME,
       protocol: 'tcp',
     };
-    if (this.o.mode === 'iptables') {
-      const chain =
-        e.kind === 'delete-service' ? iptablesServiceChain(s) : iptablesEndpointChain(s, e.endpoint!);
-      const exists = await this.#nft('list', 'chain', 'ip', 'nat', chain);
-      return e.kind === 'remove-endpoint' || e.kind === 'delete-service' ? !exists.ok : exists.ok;
-    }
+    if (this.o.mode === 'iptables') return this.#iptablesHolds(e, s);
     switch (e.kind) {
       case 'add-endpoint':
       case 'create-service':
@@ -195,6 +199,32 @@ export class KubeProxyProgrammer implements Programmer {
       case 'delete-service': {
         const element = `{ ${e.service.clusterIP} . tcp . ${SERVICE_PORT} }`;
         return !(await this.#nft('get', 'element', 'ip', 'kube-proxy', 'service-ips', element)).ok;
+      }
+    }
+  }
+
+  /**
+   * iptables mode. Above 1,000 endpoints kube-proxy deletes unused chains only every 30 s (its
+   * "large cluster mode"), so a removal shows as the reference to the chain being gone: the
+   * Service chain no longer jumps to the endpoint's chain, KUBE-SERVICES no longer to the Service's.
+   */
+  async #iptablesHolds(e: Expectation, s: ServicePortRef): Promise<boolean> {
+    // x_tables chains are read with iptables-legacy; iptables-nft's chains are nf_tables ones.
+    const list = (chain: string) =>
+      this.#legacy
+        ? this.#inNetns('iptables-legacy', '-w', '-t', 'nat', '-S', chain)
+        : this.#inNetns('nft', 'list', 'chain', 'ip', 'nat', chain);
+    switch (e.kind) {
+      case 'add-endpoint':
+      case 'create-service':
+        return (await list(iptablesEndpointChain(s, e.endpoint!))).ok;
+      case 'remove-endpoint': {
+        const service = await list(iptablesServiceChain(s));
+        return service.ok && !service.stdout.includes(iptablesEndpointChain(s, e.endpoint!));
+      }
+      case 'delete-service': {
+        const services = await list('KUBE-SERVICES');
+        return services.ok && !services.stdout.includes(iptablesServiceChain(s));
       }
     }
   }
@@ -223,11 +253,24 @@ export class KubeProxyProgrammer implements Programmer {
     }
     this.#children = [];
     await run('ip', ['netns', 'del', this.netns]).catch(() => undefined);
-    rmSync(join(this.o.dir, `relay-${this.o.mode}.sock`), { force: true });
+    rmSync(join(this.o.dir, `relay-${this.#label}.sock`), { force: true });
+  }
+
+  get #legacy(): boolean {
+    return this.o.mode === 'iptables' && this.o.iptablesBackend !== 'nft';
+  }
+
+  get #binDir(): string {
+    return join(this.o.dir, 'iptables-legacy-bin');
   }
 
   #spawn(command: string, args: string[], stderr: 'pipe' | 'ignore' = 'ignore'): ChildProcess {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', stderr] });
+    // kube-proxy runs `iptables`, `iptables-save`, `iptables-restore` (and ip6tables) from PATH.
+    const path = this.#legacy ? `${this.#binDir}:${process.env.PATH}` : process.env.PATH;
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'ignore', stderr],
+      env: { ...process.env, PATH: path },
+    });
     child.on('error', () => undefined);
     this.#children.push(child);
     return child;
@@ -235,7 +278,8 @@ export class KubeProxyProgrammer implements Programmer {
 
   #onLine(line: string, at: number): void {
     const event = parseKubeProxyLine(line);
-    if (!event) return;
+    // kube-proxy also runs an IPv6 proxier where the kernel has ip6tables; the bench is IPv4.
+    if (event?.ipFamily !== 'IPv4') return;
     if (event.kind === 'syncStart') this.#syncStarts++;
     else if (event.kind === 'reload') this.#reload = { services: event.services, endpoints: event.endpoints };
     else {
@@ -266,14 +310,27 @@ export class KubeProxyProgrammer implements Programmer {
     return seen + 1;
   }
 
-  async #nft(...args: string[]): Promise<{ ok: boolean; stdout: string }> {
+  #nft = (...args: string[]) => this.#inNetns('nft', ...args);
+
+  /** Runs a command in the namespace; ok is whether it exited 0. */
+  async #inNetns(...command: string[]): Promise<{ ok: boolean; stdout: string }> {
     try {
-      const { stdout } = await run('ip', ['netns', 'exec', this.netns, 'nft', ...args], {
-        maxBuffer: 1 << 26,
-      });
+      const { stdout } = await run('ip', ['netns', 'exec', this.netns, ...command], { maxBuffer: 1 << 28 });
       return { ok: true, stdout };
     } catch {
       return { ok: false, stdout: '' };
+    }
+  }
+}
+
+/** A PATH directory where iptables* are Debian's x_tables (legacy) binaries. */
+function linkLegacyIptables(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const family of ['iptables', 'ip6tables']) {
+    for (const suffix of ['', '-save', '-restore']) {
+      const link = join(dir, `${family}${suffix}`);
+      rmSync(link, { force: true });
+      symlinkSync(`/usr/sbin/${family}-legacy${suffix}`, link);
     }
   }
 }

@@ -70,7 +70,7 @@ export function markdownReport(report: BenchReport): string {
     for (const r of restarts) {
       for (const x of r.restart!) {
         lines.push(
-          `| ${r.system}, ${x.variant} | ${n(r.services)} | ${x.writes ?? 'all rules rewritten'} | ${ms(x.readyMs)} | ${ms(x.syncMs)} |`,
+          `| ${r.system}, ${x.variant} | ${n(r.services)} | ${x.writes ?? 'full resync (every rule rewritten)'} | ${ms(x.readyMs)} | ${ms(x.syncMs)} |`,
         );
       }
     }

@@ -13,10 +13,12 @@ const nftReload =
 
 describe('kube-proxy sync log lines', () => {
   it('reads a sync start, its reload counts, and its end with the elapsed time', () => {
-    expect(parseKubeProxyLine(start)).toEqual({ kind: 'syncStart', fullSync: false });
-    expect(parseKubeProxyLine(reload)).toEqual({ kind: 'reload', services: 1001, endpoints: 10010 });
-    expect(parseKubeProxyLine(nftReload)).toEqual({ kind: 'reload', services: 3, endpoints: 30 });
-    expect(parseKubeProxyLine(complete)).toEqual({ kind: 'syncComplete', elapsedMs: 53.2 });
+    const v4 = { ipFamily: 'IPv4' };
+    expect(parseKubeProxyLine(start)).toEqual({ ...v4, kind: 'syncStart', fullSync: false });
+    expect(parseKubeProxyLine(reload)).toEqual({ ...v4, kind: 'reload', services: 1001, endpoints: 10010 });
+    expect(parseKubeProxyLine(nftReload)).toEqual({ ...v4, kind: 'reload', services: 3, endpoints: 30 });
+    expect(parseKubeProxyLine(complete)).toEqual({ ...v4, kind: 'syncComplete', elapsedMs: 53.2 });
+    expect(parseKubeProxyLine(complete.replace('IPv4', 'IPv6'))?.ipFamily).toBe('IPv6');
   });
 
   it('ignores every other line', () => {
