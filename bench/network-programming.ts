@@ -283,8 +283,13 @@ async function phase(b: Bench, system: System, n: number): Promise<PhaseResult> 
     const metricsAfter = await programmer.metrics();
     // The deleted Services' slices (no garbage collector runs), outside the measurement.
     for (const after of followUps) await after?.();
+    // The restart gets a budget of its own: the changes may have spent the phase's.
     const restart =
-      n === RESTART_AT ? await restartStory(b, programmer, await clusterSize(b), deadlineAt) : undefined;
+      n === RESTART_AT
+        ? await restartStory(b, programmer, await clusterSize(b), performance.now() + BUDGET_MS).catch(
+            (error: Error) => [{ variant: `restart not done: ${error.message}`, readyMs: Number.NaN }],
+          )
+        : undefined;
     const ms = raw.map((r) => r.ms);
     const byKind = Object.fromEntries(
       CHANGE_KINDS.map((k) => [k, summarize(raw.filter((r) => r.kind === k).map((r) => r.ms))]),
@@ -388,7 +393,17 @@ async function runBench(): Promise<BenchReport> {
           });
           continue;
         }
-        results.push(await phase(b, system, n));
+        // A phase that fails is a row saying why, never the end of the run.
+        results.push(
+          await phase(b, system, n).catch((error: Error) => ({
+            system: system === 'cairn' ? 'cairn' : `kube-proxy ${system}`,
+            services: n,
+            endpointsPerService: ENDPOINTS,
+            finished: false,
+            changes: 0,
+            note: `failed: ${error.message}`,
+          })),
+        );
         // A checkpoint: an interrupted run keeps its finished phases (--report-only draws them).
         await writeFile(
           join(RESULTS, 'network-programming.json'),

@@ -11,7 +11,13 @@ export const README_START = '<!-- bench:network-programming:start -->';
 export const README_END = '<!-- bench:network-programming:end -->';
 
 const ms = (x: number | undefined) =>
-  x === undefined ? '' : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 10 ? x.toFixed(0) : x.toFixed(2);
+  x === undefined || Number.isNaN(x)
+    ? ''
+    : x >= 1000
+      ? `${(x / 1000).toFixed(2)} s`
+      : x >= 10
+        ? x.toFixed(0)
+        : x.toFixed(2);
 const n = (x: number) => x.toLocaleString('en-US');
 const num = (x: number | undefined, digits = 1) => (x === undefined ? '' : x.toFixed(digits));
 
