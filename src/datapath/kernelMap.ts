@@ -3,6 +3,9 @@ import type { MapName, NodeMaps } from '../maps/model.js';
 import type { MapCodec } from './mapCodecs.js';
 import type { BatchResult, NativeMap, NativeMapInfo } from './native.js';
 
+/** Entries decoded between two yields to the event loop. */
+const DECODE_SLICE = 8192;
+
 /** bpf(2) update flags. */
 export const UPDATE_FLAGS = { any: 0, noExist: 1, exist: 2 } as const;
 
@@ -66,11 +69,21 @@ export class KernelMap<M extends MapName> {
     return this.#split(raw.keys, raw.values, raw.count);
   }
 
-  /** Every entry with BPF_MAP_LOOKUP_BATCH off the main thread (per-element fallback). */
+  /**
+   * Every entry with BPF_MAP_LOOKUP_BATCH off the main thread (per-element fallback), decoded in
+   * slices with a yield to the event loop between them: a million entries take a second to decode.
+   */
   async readAll(): Promise<MapEntry<M>[]> {
     if (this.#mapInMap) return this.#innerEntries();
     const raw = await this.#map.lookupBatch();
-    return this.#split(raw.keys, raw.values, raw.count);
+    const out: MapEntry<M>[] = [];
+    for (let from = 0; from < raw.count; from += DECODE_SLICE) {
+      if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      out.push(
+        ...this.#split(raw.keys, raw.values, raw.count, from, Math.min(raw.count, from + DECODE_SLICE)),
+      );
+    }
+    return out;
   }
 
   /** Writes entries in order with one batch call (per-element when the kernel lacks it). */
@@ -93,11 +106,12 @@ export class KernelMap<M extends MapName> {
     this.#map.close();
   }
 
-  #split(keys: Buffer, values: Buffer, count: number): MapEntry<M>[] {
+  /** Decodes entries [from, to) of `count` packed keys and values. */
+  #split(keys: Buffer, values: Buffer, count: number, from = 0, to = count): MapEntry<M>[] {
     const ks = this.#codec.key.size;
     const vs = count === 0 ? 0 : values.length / count;
     const out: MapEntry<M>[] = [];
-    for (let i = 0; i < count; i++) {
+    for (let i = from; i < to; i++) {
       const key = this.#codec.key.decode(keys.subarray(i * ks, (i + 1) * ks), undefined);
       out.push({ key, value: this.#codec.value.decode(values.subarray(i * vs, (i + 1) * vs), key) });
     }

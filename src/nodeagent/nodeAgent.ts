@@ -4,7 +4,7 @@ import { type BackoffPolicy, backoffDelay } from '../events/backoff.js';
 import type { Position } from '../events/envelope.js';
 import type { EventLog } from '../events/eventLog.js';
 import type { MapEntry } from '../maps/delta.js';
-import { type EndpointKey, MAP_NAMES } from '../maps/model.js';
+import { type EndpointKey, MAP_NAMES, type MapName } from '../maps/model.js';
 import type { NodeOutput } from '../projections/deltaBatch.js';
 import { nodeProjection } from '../projections/nodeFolds.js';
 import type { NodeProjection } from '../projections/nodeProjection.js';
@@ -15,7 +15,7 @@ import { agentMetrics } from './agentMetrics.js';
 import type { AppliedPositionStore } from './appliedPositionStore.js';
 import { AgentCrashed } from './faultyMapBackend.js';
 import type { MapBackend } from './mapBackend.js';
-import { Reconciler } from './reconciler.js';
+import { type DriftScan, Reconciler } from './reconciler.js';
 
 export interface NodeAgentOptions {
   readonly node: string;
@@ -69,6 +69,7 @@ export class NodeAgent {
   private projection: NodeProjection | undefined;
   private subscription: Subscription | undefined;
   private driftTimer: NodeJS.Timeout | undefined;
+  private readonly capacity: Partial<Record<MapName, number>> = {};
   private applied: Position = 0n;
   private folded: Position = 0n;
   private readonly appendedAt = new Map<Position, number>();
@@ -174,12 +175,23 @@ export class NodeAgent {
     return new Promise((resolve) => this.waiters.push({ position, resolve }));
   }
 
-  /** Compares the maps with what the agent believes and repairs differences; returns how many. */
+  /**
+   * Compares the maps with what the agent believes and repairs differences; returns how many.
+   * The comparison runs beside the flow of changes (it yields between slices); only marking and
+   * repairing what it found take a turn in the agent's serialized work.
+   */
   async repairDrift(): Promise<number> {
+    let scan: DriftScan;
+    try {
+      scan = await this.reconciler.scanDrift();
+    } catch (error) {
+      this.fail(error);
+      return 0;
+    }
     const run = this.work.then(async () => {
+      const drifted = this.reconciler.markDrift(scan);
       if (this.stopped) return 0;
       try {
-        const drifted = await this.reconciler.detectDrift();
         if (drifted > 0) {
           agentMetrics.driftRepaired.inc({ node: this.options.node }, drifted);
           await this.flushUntilDone();
@@ -315,11 +327,17 @@ export class NodeAgent {
       .catch((error) => this.options.onError?.(error));
   }
 
+  /**
+   * The fill gauges. Entries are what the agent holds to be in the maps (just compared with them):
+   * the kernel keeps no count of a hash map, and walking a million keys would stall the agent.
+   * Capacities do not change; they are read once.
+   */
   private async updateFill(): Promise<void> {
+    const actual = this.reconciler.actualMaps();
     for (const map of MAP_NAMES) {
-      const fill = await this.options.backend.fill(map);
-      agentMetrics.mapEntries.set({ node: this.options.node, map }, fill.entries);
-      agentMetrics.mapMaxEntries.set({ node: this.options.node, map }, fill.maxEntries);
+      this.capacity[map] ??= (await this.options.backend.fill(map)).maxEntries;
+      agentMetrics.mapEntries.set({ node: this.options.node, map }, actual[map].size);
+      agentMetrics.mapMaxEntries.set({ node: this.options.node, map }, this.capacity[map]);
     }
   }
 

@@ -31,6 +31,17 @@ export interface ReconcilerHooks {
 
 type AnyEntry = MapEntry<MapName>;
 
+/** What one drift scan found: per map, the differing entries with the maps' value (undefined: absent). */
+export interface DriftScan {
+  readonly found: ReadonlyMap<MapName, ReadonlyMap<string, AnyEntry | undefined>>;
+  /** Ids the reconciler wrote while the scan ran (and until it is marked). */
+  readonly written: ReadonlyMap<MapName, Set<string>>;
+}
+
+/** Entries compared between two yields to the event loop. */
+const SCAN_SLICE = 4096;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Keeps what the maps hold (`actual`, read back from the backend at start) and what they should
  * hold (`desired`), and writes only the difference, in the safe order of `orderDeltas`: new
@@ -46,6 +57,8 @@ export class Reconciler {
   readonly status = new Map<string, EntryStatus>();
   /** Deleting entries the desired state does not name waits until every source has synced. */
   pruneAllowed = false;
+  /** The ids each running drift scan has seen written (see scanDrift). */
+  private readonly scans = new Set<Map<MapName, Set<string>>>();
 
   constructor(
     private readonly backend: MapBackend,
@@ -131,19 +144,64 @@ export class Reconciler {
    * Returns how many entries had drifted.
    */
   async detectDrift(): Promise<number> {
+    return this.markDrift(await this.scanDrift());
+  }
+
+  /**
+   * The comparison half of a drift check, made to run beside writes: it reads the maps back and
+   * compares them with what the reconciler believes a slice at a time, yielding to the event loop
+   * in between (on 100k Services the maps hold a million entries, seconds of work that must not
+   * stall the changes flowing meanwhile). An entry the reconciler writes during the scan is not
+   * drift: the kernel holds what was just written, so it is left out here and in `markDrift`.
+   */
+  async scanDrift(): Promise<DriftScan> {
+    const written = new Map<MapName, Set<string>>(MAP_NAMES.map((m) => [m, new Set<string>()]));
+    this.scans.add(written);
+    const found = new Map<MapName, Map<string, AnyEntry | undefined>>();
+    try {
+      for (const map of MAP_NAMES) {
+        const believed = this.actual[map] as Map<string, AnyEntry>;
+        const real = new Map<string, AnyEntry>();
+        const drift = new Map<string, AnyEntry | undefined>();
+        let work = 0;
+        for (const entry of await this.backend.dump(map)) {
+          real.set(mapKeyId(map, entry.key as never), entry);
+          if (++work % SCAN_SLICE === 0) await yieldToEventLoop();
+        }
+        for (const [id, a] of believed) {
+          const b = real.get(id);
+          if (b === undefined || !sameValue(a.value, b.value)) drift.set(id, b);
+          if (++work % SCAN_SLICE === 0) await yieldToEventLoop();
+        }
+        for (const [id, b] of real) {
+          if (!believed.has(id)) drift.set(id, b);
+          if (++work % SCAN_SLICE === 0) await yieldToEventLoop();
+        }
+        found.set(map, drift);
+      }
+    } catch (error) {
+      this.scans.delete(written);
+      throw error;
+    }
+    return { found, written };
+  }
+
+  /**
+   * The marking half: each entry found drifted and not written since its scan began becomes
+   * dirty. Ends the scan (writes stop being tracked for it).
+   */
+  markDrift(scan: DriftScan): number {
+    this.scans.delete(scan.written as Map<MapName, Set<string>>);
     let drifted = 0;
-    for (const map of MAP_NAMES) {
+    for (const [map, drift] of scan.found) {
       const believed = this.actual[map] as Map<string, AnyEntry>;
-      const real = new Map<string, AnyEntry>();
-      for (const entry of await this.backend.dump(map)) real.set(mapKeyId(map, entry.key as never), entry);
+      const written = scan.written.get(map)!;
       const dirty = this.dirty.get(map)!;
-      for (const id of new Set([...believed.keys(), ...real.keys()])) {
-        const a = believed.get(id);
-        const b = real.get(id);
-        if (a !== undefined && b !== undefined && sameValue(a.value, b.value)) continue;
+      for (const [id, real] of drift) {
+        if (written.has(id)) continue;
         drifted++;
-        if (b === undefined) believed.delete(id);
-        else believed.set(id, b);
+        if (real === undefined) believed.delete(id);
+        else believed.set(id, real);
         dirty.add(id);
       }
     }
@@ -170,6 +228,7 @@ export class Reconciler {
     const actual = this.actual[op.map] as Map<string, AnyEntry>;
     if (op.op === 'upsert') actual.set(id, { key: op.key, value: op.value } as AnyEntry);
     else actual.delete(id);
+    for (const written of this.scans) written.get(op.map)!.add(id);
     this.status.delete(`${op.map} ${id}`);
     // Deltas that arrived while this flush ran may have changed the desired entry again.
     const want = (this.desired[op.map] as Map<string, AnyEntry>).get(id);
